@@ -1,0 +1,12 @@
+from django.urls import path
+
+from cellblock.accounts import views
+
+app_name = "accounts"
+
+urlpatterns = [
+    path("login/", views.sign_in, name="login"),
+    path("logout/", views.sign_out, name="logout"),
+    path("tokens/", views.tokens, name="tokens"),
+    path("tokens/<uuid:public_id>/revoke/", views.token_revoke, name="token_revoke"),
+]

@@ -1,0 +1,136 @@
+"""Shared fixtures: a small facility and one persona per role.
+
+Personas (healthchecks-style): ``commander``, ``supervisor``, ``officer``,
+``booking_clerk``, ``medic``, ``visits_clerk``, ``auditor``, ``admin_user``,
+and ``outsider``, an officer-commander of another facility who must get 404s.
+Everything is built through the services, so fixtures are audited like real work.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import pytest
+from django.test import Client
+
+from cellblock.accounts.models import User
+from cellblock.accounts.services import membership_grant, user_create
+from cellblock.core.roles import Role
+from cellblock.facilities import services as facility_services
+from cellblock.facilities.models import Agency, Cell, Facility, HousingUnit, Zone
+
+PASSWORD = "correct horse battery staple"
+
+
+@dataclass
+class SmallFacility:
+    agency: Agency
+    facility: Facility
+    zone: Zone
+    unit: HousingUnit
+    cells: list[Cell]
+
+
+def build_facility(code: str, name: str) -> SmallFacility:
+    agency = Agency.objects.filter(code="TEST").first() or facility_services.agency_create(
+        actor=None, code="TEST", name="Test County"
+    )
+    facility = facility_services.facility_create(
+        actor=None, agency=agency, code=code, name=name, timezone="UTC"
+    )
+    zone = facility_services.zone_create(actor=None, facility=facility, code="A", name="Block A")
+    unit = facility_services.unit_create(actor=None, zone=zone, code="A1", name="Unit A1")
+    cells = [
+        facility_services.cell_create(
+            actor=None, unit=unit, code=f"A1-{n}", beds=2, features=["lighting"]
+        )
+        for n in (1, 2)
+    ]
+    return SmallFacility(agency=agency, facility=facility, zone=zone, unit=unit, cells=cells)
+
+
+@pytest.fixture
+def site(db: None) -> SmallFacility:
+    return build_facility("TST", "Test Jail")
+
+
+@pytest.fixture
+def other_site(db: None) -> SmallFacility:
+    return build_facility("OTH", "Other Jail")
+
+
+def make_staff(username: str, facility: Facility, *roles: str) -> User:
+    user = user_create(
+        actor=None, username=username, full_name=username.replace("_", " ").title(),
+        password=PASSWORD, check_password_rules=False,
+    )  # fmt: skip
+    for role in roles:
+        membership_grant(actor=None, user=user, facility=facility, role=role)
+    return user
+
+
+@pytest.fixture
+def staff_factory(site: SmallFacility) -> Callable[..., User]:
+    def make(username: str, *roles: str, facility: Facility | None = None) -> User:
+        return make_staff(username, facility or site.facility, *roles)
+
+    return make
+
+
+@pytest.fixture
+def commander(staff_factory: Callable[..., User]) -> User:
+    return staff_factory("cara_commander", Role.COMMANDER)
+
+
+@pytest.fixture
+def supervisor(staff_factory: Callable[..., User]) -> User:
+    return staff_factory("sam_supervisor", Role.SUPERVISOR)
+
+
+@pytest.fixture
+def officer(staff_factory: Callable[..., User]) -> User:
+    return staff_factory("olly_officer", Role.OFFICER)
+
+
+@pytest.fixture
+def booking_clerk(staff_factory: Callable[..., User]) -> User:
+    return staff_factory("bea_booking", Role.BOOKING)
+
+
+@pytest.fixture
+def medic(staff_factory: Callable[..., User]) -> User:
+    return staff_factory("mo_medic", Role.MEDICAL)
+
+
+@pytest.fixture
+def visits_clerk(staff_factory: Callable[..., User]) -> User:
+    return staff_factory("vic_visits", Role.VISITS)
+
+
+@pytest.fixture
+def auditor(staff_factory: Callable[..., User]) -> User:
+    return staff_factory("aud_auditor", Role.AUDITOR)
+
+
+@pytest.fixture
+def admin_user(staff_factory: Callable[..., User]) -> User:
+    return staff_factory("ada_admin", Role.ADMIN)
+
+
+@pytest.fixture
+def outsider(other_site: SmallFacility) -> User:
+    """Commander of another facility: powerful there, a stranger here."""
+    return make_staff("otto_outsider", other_site.facility, Role.COMMANDER, Role.ADMIN)
+
+
+@pytest.fixture
+def client_for() -> Callable[[User], Client]:
+    """A test client signed in as ``user`` (session auth, as the pages use)."""
+
+    def make(user: User) -> Client:
+        client = Client()
+        client.force_login(user)
+        return client
+
+    return make

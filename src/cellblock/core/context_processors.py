@@ -1,0 +1,39 @@
+"""What every page's layout needs: facility switcher and role-based navigation."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.http import HttpRequest
+from django.urls import reverse
+
+from cellblock.core.access import user_has_perm
+from cellblock.core.facility_scope import current_facility, facilities_of
+from cellblock.core.roles import Perm
+
+# (label, url name, permission needed at the current facility)
+NAVIGATION: tuple[tuple[str, str, Perm], ...] = (
+    ("Dashboard", "core:dashboard", Perm.DASHBOARD_VIEW),
+    ("Facility", "facilities:tree", Perm.FACILITY_VIEW),
+    ("Audit log", "audit:log", Perm.AUDIT_READ),
+)
+
+
+def shell(request: HttpRequest) -> dict[str, Any]:
+    if not request.user.is_authenticated:
+        return {}
+    facility = current_facility(request)
+    facility_id = facility.pk if facility else None
+    nav = [
+        {"label": label, "url": reverse(name), "active": request.resolver_match is not None
+         and request.resolver_match.view_name == name}
+        for label, name, perm in NAVIGATION
+        if facility_id is not None and user_has_perm(request.user, perm, facility_id)
+    ]  # fmt: skip
+    roles = sorted(request.user.roles_at(facility_id)) if facility_id else []  # type: ignore[union-attr]
+    return {
+        "current_facility": facility,
+        "my_facilities": facilities_of(request),
+        "my_roles": roles,
+        "nav_items": nav,
+    }

@@ -1,0 +1,84 @@
+"""Facility-scoped staff roles and what each may do (deny by default).
+
+A user holds roles per facility (``accounts.Membership``).  Code asks for a
+``Perm``, never for a role, so the table below is the single place that
+decides who may do what.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+from django.db import models
+
+
+class Role(models.TextChoices):
+    COMMANDER = "commander", "Commander"
+    SUPERVISOR = "supervisor", "Supervisor"
+    OFFICER = "officer", "Officer"
+    BOOKING = "booking", "Booking"
+    CLASSIFICATION = "classification", "Classification"
+    MEDICAL = "medical", "Medical"
+    COURT = "court", "Court"
+    VISITS = "visits", "Visits"
+    AUDITOR = "auditor", "Auditor"
+    ADMIN = "admin", "Administrator"
+
+
+class Perm(StrEnum):
+    DASHBOARD_VIEW = "dashboard.view"
+    FACILITY_VIEW = "facility.view"
+    FACILITY_CONFIGURE = "facility.configure"
+    STAFF_VIEW = "staff.view"
+    STAFF_MANAGE = "staff.manage"
+    AUDIT_READ = "audit.read"
+    PERSON_VIEW = "person.view"
+    PERSON_EDIT = "person.edit"
+    BOOKING_VIEW = "booking.view"
+    BOOKING_CREATE = "booking.create"
+    BOOKING_RELEASE = "booking.release"
+    HOUSING_VIEW = "housing.view"
+    HOUSING_ASSIGN = "housing.assign"
+
+
+# Everyone who works with people in custody sees who is held and where.
+_CUSTODY_READ = frozenset(
+    {
+        Perm.DASHBOARD_VIEW,
+        Perm.FACILITY_VIEW,
+        Perm.PERSON_VIEW,
+        Perm.BOOKING_VIEW,
+        Perm.HOUSING_VIEW,
+    }
+)
+
+ROLE_PERMS: dict[Role, frozenset[Perm]] = {
+    # Everything in the facility.
+    Role.COMMANDER: frozenset(Perm),
+    Role.SUPERVISOR: _CUSTODY_READ | {Perm.HOUSING_ASSIGN, Perm.STAFF_VIEW, Perm.BOOKING_RELEASE},
+    Role.OFFICER: _CUSTODY_READ,
+    Role.BOOKING: _CUSTODY_READ | {Perm.PERSON_EDIT, Perm.BOOKING_CREATE},
+    Role.CLASSIFICATION: _CUSTODY_READ | {Perm.HOUSING_ASSIGN},
+    Role.MEDICAL: _CUSTODY_READ,
+    Role.COURT: _CUSTODY_READ | {Perm.BOOKING_CREATE, Perm.BOOKING_RELEASE},
+    Role.VISITS: _CUSTODY_READ,
+    # Reads everything but clinical text, and the audit log.
+    Role.AUDITOR: _CUSTODY_READ | {Perm.AUDIT_READ, Perm.STAFF_VIEW},
+    # Users and configuration; no records of people in custody.
+    Role.ADMIN: frozenset(
+        {
+            Perm.DASHBOARD_VIEW,
+            Perm.FACILITY_VIEW,
+            Perm.FACILITY_CONFIGURE,
+            Perm.STAFF_VIEW,
+            Perm.STAFF_MANAGE,
+        }
+    ),
+}
+
+
+def perms_for_roles(roles: frozenset[str] | set[str]) -> frozenset[Perm]:
+    granted: set[Perm] = set()
+    for role in roles:
+        granted |= ROLE_PERMS.get(Role(role), frozenset())
+    return frozenset(granted)

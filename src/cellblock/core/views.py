@@ -1,0 +1,46 @@
+"""Dashboard, facility switcher and health check."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.db import connection
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_GET, require_POST
+from django.utils.http import url_has_allowed_host_and_scheme
+
+from cellblock.core.access import public, requires, signed_in
+from cellblock.core.facility_scope import choose_facility, current_facility
+from cellblock.core.roles import Perm
+
+
+@requires(Perm.DASHBOARD_VIEW)
+def dashboard(request: HttpRequest) -> HttpResponse:
+    from cellblock.facilities.selectors import facility_summary
+
+    facility = current_facility(request)
+    summary = facility_summary(facility) if facility else None
+    return render(request, "core/dashboard.html", {"summary": summary})
+
+
+@require_POST
+@signed_in
+def switch_facility(request: HttpRequest) -> HttpResponse:
+    facility = choose_facility(request, request.POST.get("facility", ""))
+    if facility is None:
+        messages.error(request, "You have no role at that facility.")
+    else:
+        messages.success(request, f"Now working in {facility.name}.")
+    target = request.POST.get("next", "")
+    if not url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
+        target = ""
+    return redirect(target or "core:dashboard")
+
+
+@require_GET
+@public
+def health(request: HttpRequest) -> HttpResponse:
+    """For load balancers: answers 200 only when the database answers."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT 1")
+    return JsonResponse({"status": "ok"})

@@ -1,0 +1,7 @@
+from django.apps import AppConfig
+
+
+class DemoConfig(AppConfig):
+    name = "cellblock.demo"
+    label = "demo"
+    verbose_name = "Konoha Prison demo"

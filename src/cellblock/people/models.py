@@ -1,0 +1,77 @@
+"""Persons: people in custody, visitors, victims, and staff as persons."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.db import models
+from django.db.models import Q
+
+from cellblock.core.ids import public_id_field
+
+
+class Sex(models.TextChoices):
+    MALE = "male", "Male"
+    FEMALE = "female", "Female"
+    INTERSEX = "intersex", "Intersex"
+    UNKNOWN = "unknown", "Unknown"
+
+
+class Person(models.Model):
+    public_id = public_id_field()
+    given_name = models.CharField(max_length=100)
+    family_name = models.CharField(max_length=100)
+    date_of_birth = models.DateField(null=True, blank=True)
+    sex = models.CharField(max_length=8, choices=Sex.choices, default=Sex.UNKNOWN)
+    created_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["family_name", "given_name"]
+        constraints = [
+            models.CheckConstraint(condition=Q(sex__in=Sex.values), name="people_person_sex_valid"),
+            models.CheckConstraint(
+                condition=~Q(given_name="") | ~Q(family_name=""),
+                name="people_person_has_a_name",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.full_name
+
+    @property
+    def full_name(self) -> str:
+        return " ".join(part for part in (self.given_name, self.family_name) if part)
+
+    def age_on(self, day: dt.date) -> int | None:
+        if self.date_of_birth is None:
+            return None
+        born = self.date_of_birth
+        return day.year - born.year - ((day.month, day.day) < (born.month, born.day))
+
+
+class IdentifierKind(models.TextChoices):
+    STATE_ID = "state_id", "State identification number"
+    FBI = "fbi", "FBI number"
+    PASSPORT = "passport", "Passport"
+    DRIVING_LICENCE = "driving_licence", "Driving licence"
+    VILLAGE_REGISTRY = "village_registry", "Village registry"
+    OTHER = "other", "Other"
+
+
+class PersonIdentifier(models.Model):
+    person = models.ForeignKey(Person, on_delete=models.PROTECT, related_name="identifiers")
+    kind = models.CharField(max_length=20, choices=IdentifierKind.choices)
+    value = models.CharField(max_length=64)
+
+    class Meta:
+        ordering = ["kind", "value"]
+        constraints = [
+            # The same document number cannot belong to two people.
+            models.UniqueConstraint(fields=["kind", "value"], name="people_identifier_unique"),
+            models.CheckConstraint(
+                condition=Q(kind__in=IdentifierKind.values), name="people_identifier_kind_valid"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} {self.value}"

@@ -1,0 +1,15 @@
+"""Project URL map: pages per app, the JSON API at /api/, the admin."""
+
+from django.contrib import admin
+from django.urls import include, path
+
+from cellblock.api import api
+
+urlpatterns = [
+    path("", include("cellblock.core.urls")),
+    path("accounts/", include("cellblock.accounts.urls")),
+    path("facilities/", include("cellblock.facilities.urls")),
+    path("audit/", include("cellblock.audit.urls")),
+    path("api/", api.urls),
+    path("admin/", admin.site.urls),
+]
