@@ -6,7 +6,7 @@ import datetime as dt
 import uuid
 
 from django.http import HttpRequest
-from ninja import Router, Schema
+from ninja import Router, Schema, Status
 from pydantic import Field
 
 from cellblock.accounts import services
@@ -55,7 +55,7 @@ class UnlockIn(Schema):
 
 
 def _user(request: HttpRequest) -> User:
-    return request.auth  # type: ignore[attr-defined,no-any-return]
+    return request.auth  # type: ignore[attr-defined]
 
 
 def _token_out(token: ApiToken) -> TokenOut:
@@ -86,11 +86,11 @@ def list_tokens(request: HttpRequest) -> list[TokenOut]:
 
 
 @router.post("/tokens", response={201: IssuedTokenOut}, auth=api_signed_in())
-def create_token(request: HttpRequest, payload: TokenIn) -> tuple[int, IssuedTokenOut]:
+def create_token(request: HttpRequest, payload: TokenIn) -> Status[IssuedTokenOut]:
     issued = services.api_token_create(
         actor=_user(request), name=payload.name, expires_at=payload.expires_at
     )
-    return 201, IssuedTokenOut(**_token_out(issued.token).dict(), token=issued.raw)
+    return Status(201, IssuedTokenOut(**_token_out(issued.token).model_dump(), token=issued.raw))
 
 
 @router.post("/tokens/{token_id}/revoke", response=TokenOut, auth=api_signed_in())
@@ -110,4 +110,6 @@ def unlock_user(request: HttpRequest, user_id: uuid.UUID, payload: UnlockIn) -> 
     if target is None:
         raise NotFound(f"No member of staff with id {user_id}.")
     services.account_unlock(actor=actor, user=target, reason=payload.reason)
-    return MeOut(id=target.public_id, username=target.username, full_name=target.full_name, roles=[])
+    return MeOut(
+        id=target.public_id, username=target.username, full_name=target.full_name, roles=[]
+    )

@@ -5,6 +5,7 @@ from typing import Any
 from django import forms
 from django.contrib.auth.forms import AuthenticationForm
 
+from cellblock.accounts.backends import ACCOUNT_LOCKED_FLAG
 from cellblock.accounts.services import ACCOUNT_LOCKED
 
 
@@ -20,13 +21,15 @@ class SignInForm(AuthenticationForm):
         try:
             return super().clean()
         except forms.ValidationError:
-            if self.request is not None and getattr(self.request, "cellblock_account_locked", False):
+            if getattr(self.request, ACCOUNT_LOCKED_FLAG, False):
                 raise forms.ValidationError(ACCOUNT_LOCKED, code="locked") from None
             raise
 
 
 class ApiTokenForm(forms.Form):
-    name = forms.CharField(max_length=100, help_text="What the token is for, e.g. 'count tablet 3'.")
+    name = forms.CharField(
+        max_length=100, help_text="What the token is for, e.g. 'count tablet 3'."
+    )
     expires_at = forms.DateTimeField(
         required=False,
         widget=forms.DateTimeInput(attrs={"type": "datetime-local"}),

@@ -21,6 +21,8 @@ class User(AbstractUser):
     # Failures before the last release no longer count towards a new lock.
     last_unlocked_at = models.DateTimeField(null=True, blank=True)
 
+    REQUIRED_FIELDS = ["email", "full_name"]
+
     class Meta:
         ordering = ["username"]
 
@@ -50,7 +52,9 @@ class User(AbstractUser):
         return perms_for_roles(self.roles_at(facility_id))
 
     def facilities_with(self, perm: Perm) -> list[int]:
-        return [fid for fid, roles in self.facility_roles().items() if perm in perms_for_roles(roles)]
+        return [
+            fid for fid, roles in self.facility_roles().items() if perm in perms_for_roles(roles)
+        ]
 
 
 class Membership(models.Model):
@@ -87,6 +91,9 @@ class LoginFailure(models.Model):
 
     class Meta:
         ordering = ["-occurred_at"]
+
+    def __str__(self) -> str:
+        return f"{self.username} at {self.occurred_at:%Y-%m-%d %H:%M:%S}"
 
 
 class ApiToken(models.Model):

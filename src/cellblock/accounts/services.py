@@ -12,6 +12,7 @@ from django.conf import settings
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import transaction
+from django.utils import timezone
 
 from cellblock.accounts.models import ApiToken, LoginFailure, Membership, User
 from cellblock.audit.models import Outcome
@@ -24,7 +25,7 @@ from cellblock.facilities.models import Facility
 ACCOUNT_LOCKED = (
     "This account is locked after repeated failed sign-ins. An administrator must release it."
 )
-TOKEN_PREFIX = "cbk_"
+TOKEN_PREFIX = "cbk_"  # noqa: S105  (marks our tokens; not a secret)
 
 
 def _require_admin_of(actor: User, facility: Facility) -> None:
@@ -73,20 +74,25 @@ def user_create(
     return user
 
 
-def membership_grant(*, actor: User | None, user: User, facility: Facility, role: str) -> Membership:
+def membership_grant(
+    *, actor: User | None, user: User, facility: Facility, role: str
+) -> Membership:
     """Give ``user`` a role at ``facility``."""
+    # Who may act comes first, so a caller without the right learns nothing more.
+    if actor is not None:
+        _require_admin_of(actor, facility)
     if role not in Role.values:
         raise ValidationFailed.for_fields(
             {"role": [f"'{role}' is not a role; choose one of {', '.join(Role.values)}."]}
         )
-    if actor is not None:
-        _require_admin_of(actor, facility)
     with transaction.atomic():
         membership, created = Membership.objects.get_or_create(
             user=user, facility=facility, role=role, defaults={"granted_at": clock.now()}
         )
         if not created and membership.active:
-            raise Conflict(f"{user} already holds the {role} role at {facility}.", code="already_granted")
+            raise Conflict(
+                f"{user} already holds the {role} role at {facility}.", code="already_granted"
+            )
         if not created:
             membership.active = True
             membership.granted_at = clock.now()
@@ -103,7 +109,12 @@ def membership_grant(*, actor: User | None, user: User, facility: Facility, role
 
 
 def membership_revoke(*, actor: User, user: User, facility: Facility, role: str) -> Membership:
+    """Take a role at ``facility`` away from ``user``."""
     _require_admin_of(actor, facility)
+    if role not in Role.values:
+        raise ValidationFailed.for_fields(
+            {"role": [f"'{role}' is not a role; choose one of {', '.join(Role.values)}."]}
+        )
     with transaction.atomic():
         membership = (
             Membership.objects.select_for_update()
@@ -111,7 +122,9 @@ def membership_revoke(*, actor: User, user: User, facility: Facility, role: str)
             .first()
         )
         if membership is None:
-            raise Conflict(f"{user} does not hold the {role} role at {facility}.", code="not_granted")
+            raise Conflict(
+                f"{user} does not hold the {role} role at {facility}.", code="not_granted"
+            )
         membership.active = False
         membership.save(update_fields=["active"])
         audit_record(
@@ -229,7 +242,9 @@ def api_token_create(
     elif len(name) > 100:
         errors["name"] = ["must be at most 100 characters."]
     now = clock.now()
-    if expires_at is not None and expires_at <= now:
+    if expires_at is not None and timezone.is_naive(expires_at):
+        errors["expires_at"] = ["must include a time zone, e.g. 2026-05-01T18:00:00Z."]
+    elif expires_at is not None and expires_at <= now:
         errors["expires_at"] = ["must be in the future."]
     if errors:
         raise ValidationFailed.for_fields(errors)

@@ -30,7 +30,7 @@ def shell(request: HttpRequest) -> dict[str, Any]:
         for label, name, perm in NAVIGATION
         if facility_id is not None and user_has_perm(request.user, perm, facility_id)
     ]  # fmt: skip
-    roles = sorted(request.user.roles_at(facility_id)) if facility_id else []  # type: ignore[union-attr]
+    roles = sorted(request.user.roles_at(facility_id)) if facility_id else []
     return {
         "current_facility": facility,
         "my_facilities": facilities_of(request),

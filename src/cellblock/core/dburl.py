@@ -35,9 +35,7 @@ def sqlite_options(busy_timeout_seconds: int = 20) -> dict[str, Any]:
         "timeout": busy_timeout_seconds,
         # WAL lets readers carry on during a write; FULL makes a commit durable
         # across power loss, which an audit trail needs.
-        "init_command": (
-            "PRAGMA journal_mode=WAL;PRAGMA synchronous=FULL;PRAGMA foreign_keys=ON;"
-        ),
+        "init_command": ("PRAGMA journal_mode=WAL;PRAGMA synchronous=FULL;PRAGMA foreign_keys=ON;"),
     }
 
 

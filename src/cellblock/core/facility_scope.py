@@ -20,7 +20,7 @@ def facilities_of(request: HttpRequest) -> list[Facility]:
         return []
     cached: list[Facility] | None = getattr(request, "_cellblock_facilities", None)
     if cached is None:
-        ids = list(user.facility_roles().keys())  # type: ignore[union-attr]
+        ids = list(user.facility_roles().keys())
         cached = list(Facility.objects.filter(pk__in=ids).order_by("name"))
         request._cellblock_facilities = cached  # type: ignore[attr-defined]
     return cached

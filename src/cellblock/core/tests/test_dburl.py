@@ -20,7 +20,9 @@ def test_sqlite_is_tuned_for_durable_concurrent_writes():
 
 
 def test_a_postgres_url_keeps_user_password_host_port_and_options():
-    config = parse_database_url("postgresql://jail:s%40cret@db.local:6432/cellblock?sslmode=require")
+    config = parse_database_url(
+        "postgresql://jail:s%40cret@db.local:6432/cellblock?sslmode=require"
+    )
     assert config["ENGINE"] == "django.db.backends.postgresql"
     assert (config["USER"], config["PASSWORD"]) == ("jail", "s@cret")
     assert (config["HOST"], config["PORT"], config["NAME"]) == ("db.local", "6432", "cellblock")
