@@ -59,7 +59,13 @@ def _event_out(event: AuditEvent) -> EventOut:
 
 
 def _user(request: HttpRequest) -> User:
-    return request.auth  # type: ignore[attr-defined,no-any-return]
+    return request.auth  # type: ignore[attr-defined]
+
+
+def _utc(moment: dt.datetime | None) -> dt.datetime | None:
+    if moment is not None and moment.tzinfo is None:
+        return moment.replace(tzinfo=dt.UTC)
+    return moment
 
 
 @router.get("/events", response=list[EventOut], auth=api_requires(Perm.AUDIT_READ))
@@ -69,13 +75,19 @@ def list_events(
     object_id: str = "",
     object_type: str = "",
     action: str = "",
+    outcome: str = "",
     since: dt.datetime | None = None,
     until: dt.datetime | None = None,
     limit: int = 200,
 ) -> list[EventOut]:
+    """Events newest first; ``action`` is a prefix, ``since`` inclusive, ``until`` exclusive.
+
+    A time without a zone is read as UTC.
+    """
     events = audit_events(
         actor=actor, object_id=object_id, object_type=object_type, action=action,
-        facility_ids=_user(request).facilities_with(Perm.AUDIT_READ), since=since, until=until,
+        outcome=outcome, facility_ids=_user(request).facilities_with(Perm.AUDIT_READ),
+        since=_utc(since), until=_utc(until),
     )  # fmt: skip
     return [_event_out(e) for e in events[: max(1, min(limit, 1000))]]
 
@@ -83,9 +95,8 @@ def list_events(
 @router.get("/head", response=HeadOut, auth=api_requires(Perm.AUDIT_READ))
 def get_head(request: HttpRequest) -> HeadOut:
     head = audit_head()
-    return HeadOut(
-        seq=head.seq, entry_hash=head.entry_hash, signature=head_signature(head.seq, head.entry_hash)
-    )
+    signature = head_signature(head.seq, head.entry_hash)
+    return HeadOut(seq=head.seq, entry_hash=head.entry_hash, signature=signature)
 
 
 @router.post("/verify", response=VerifyOut, auth=api_requires(Perm.AUDIT_READ))

@@ -58,6 +58,8 @@ def payload_of(row: Mapping[str, Any]) -> dict[str, Any]:
 
 @dataclass(frozen=True)
 class VerifyResult:
+    """``head_seq``/``head_hash`` are the last event that checked out."""
+
     ok: bool
     checked: int
     head_seq: int
@@ -66,30 +68,55 @@ class VerifyResult:
     problem: str = ""
 
 
-def verify_rows(rows: Iterable[Mapping[str, Any]]) -> VerifyResult:
-    """Walk rows in ``seq`` order and report the first one that breaks the chain."""
+def verify_rows(
+    rows: Iterable[Mapping[str, Any]], *, head: tuple[int, str] | None = None
+) -> VerifyResult:
+    """Walk rows in ``seq`` order and report the first one that breaks the chain.
+
+    ``head`` is the ``(seq, entry_hash)`` the head row held *before* the rows
+    were read: the chain must pass through it.  Events appended after it was
+    read may follow, but an end that stops short of it means events were
+    removed from the end.
+    """
     expected_prev = GENESIS_HASH
     expected_seq = 1
     checked = 0
+
+    def broken(first_bad: int, problem: str) -> VerifyResult:
+        return VerifyResult(False, checked, expected_seq - 1, expected_prev, first_bad, problem)
+
     for row in rows:
         seq = row["seq"]
-        if seq != expected_seq:
-            return VerifyResult(
-                False, checked, expected_seq - 1, expected_prev, seq,
-                f"sequence jumps from {expected_seq - 1} to {seq}: events are missing",
-            )  # fmt: skip
+        if seq > expected_seq:
+            missing = (
+                f"event #{expected_seq} is"
+                if seq == expected_seq + 1
+                else f"events #{expected_seq} to #{seq - 1} are"
+            )
+            return broken(
+                expected_seq,
+                f"{missing} missing: the sequence jumps from {expected_seq - 1} to {seq}",
+            )
+        if seq < expected_seq:
+            return broken(
+                expected_seq,
+                f"event #{seq} appears again after #{expected_seq - 1}: the order was altered",
+            )
         if row["prev_hash"] != expected_prev:
-            return VerifyResult(
-                False, checked, seq - 1, expected_prev, seq,
-                "prev_hash does not match the hash of the event before it",
-            )  # fmt: skip
-        recomputed = entry_hash(expected_prev, payload_of(row))
-        if recomputed != row["entry_hash"]:
-            return VerifyResult(
-                False, checked, seq - 1, expected_prev, seq,
-                "entry_hash does not match the event's contents: it was altered",
-            )  # fmt: skip
+            return broken(seq, "prev_hash does not match the hash of the event before it")
+        if entry_hash(expected_prev, payload_of(row)) != row["entry_hash"]:
+            return broken(seq, "entry_hash does not match the event's contents: it was altered")
+        if head is not None and seq == head[0] and row["entry_hash"] != head[1]:
+            return broken(
+                seq, "the head row names another hash for this event: the chain was rewritten"
+            )
         expected_prev = row["entry_hash"]
         expected_seq += 1
         checked += 1
-    return VerifyResult(True, checked, expected_seq - 1, expected_prev)
+    if head is not None and head[0] > checked:
+        return broken(
+            checked + 1,
+            f"the head row says #{head[0]} but the chain ends at #{checked}: "
+            "events were removed from the end",
+        )
+    return VerifyResult(True, checked, checked, expected_prev)
