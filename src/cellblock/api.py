@@ -47,7 +47,9 @@ api.add_router("/bookings", booking_router, tags=["bookings"])
 api.add_router("/audit", audit_router, tags=["audit"])
 
 
-def _error(request: HttpRequest, status: int, message: str, code: str, extra: Any = None) -> HttpResponse:
+def _error(
+    request: HttpRequest, status: int, message: str, code: str, extra: Any = None
+) -> HttpResponse:
     return api.create_response(
         request, {"message": message, "code": code, "extra": extra or {}}, status=status
     )

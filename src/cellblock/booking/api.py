@@ -7,7 +7,7 @@ import uuid
 
 from django.db import transaction
 from django.http import HttpRequest
-from ninja import Router, Schema
+from ninja import Router, Schema, Status
 from pydantic import Field
 
 from cellblock.accounts.models import User
@@ -71,7 +71,7 @@ def booking_out(booking: Booking) -> BookingOut:
 
 
 def _user(request: HttpRequest) -> User:
-    return request.auth  # type: ignore[attr-defined,no-any-return]
+    return request.auth  # type: ignore[attr-defined]
 
 
 @router.get("/", response=list[BookingOut], auth=api_requires(Perm.BOOKING_VIEW))
@@ -83,7 +83,7 @@ def list_bookings(request: HttpRequest, open_only: bool = True) -> list[BookingO
 
 
 @router.post("/", response={201: BookingOut}, auth=api_requires(Perm.BOOKING_CREATE))
-def open_booking(request: HttpRequest, payload: BookingIn) -> tuple[int, BookingOut]:
+def open_booking(request: HttpRequest, payload: BookingIn) -> Status[BookingOut]:
     from cellblock.core.errors import ValidationFailed
 
     user = _user(request)
@@ -93,16 +93,15 @@ def open_booking(request: HttpRequest, payload: BookingIn) -> tuple[int, Booking
             {"person": ["give either person_id (an existing person) or person (a new one)."]}
         )
     with transaction.atomic():
-        if payload.person_id is not None:
-            person = person_get_for_user(user, payload.person_id)
+        if payload.person is None:
+            person = person_get_for_user(user, payload.person_id)  # type: ignore[arg-type]
         else:
-            assert payload.person is not None
             person = person_create(actor=user, facility=facility, **payload.person.dict())
         booking = services.booking_open(
             actor=user, facility=facility, person=person, source=payload.source,
             legal_status=payload.legal_status,
         )  # fmt: skip
-    return 201, booking_out(booking)
+    return Status(201, booking_out(booking))
 
 
 @router.get("/{booking_number}", response=BookingOut, auth=api_requires(Perm.BOOKING_VIEW))
@@ -113,7 +112,9 @@ def get_booking(request: HttpRequest, booking_number: str) -> BookingOut:
 @router.post(
     "/{booking_number}/transition", response=BookingOut, auth=api_requires(Perm.BOOKING_VIEW)
 )
-def transition_booking(request: HttpRequest, booking_number: str, payload: TransitionIn) -> BookingOut:
+def transition_booking(
+    request: HttpRequest, booking_number: str, payload: TransitionIn
+) -> BookingOut:
     user = _user(request)
     booking = booking_get_for_user(user, booking_number)
     updated = services.booking_transition(

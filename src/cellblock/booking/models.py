@@ -93,10 +93,7 @@ class Booking(models.Model):
             ),
             # A released booking says when and how; an open one says neither.
             models.CheckConstraint(
-                condition=(
-                    Q(status="released", released_at__isnull=False)
-                    & ~Q(release_type="")
-                )
+                condition=(Q(status="released", released_at__isnull=False) & ~Q(release_type=""))
                 | (~Q(status="released") & Q(released_at__isnull=True, release_type="")),
                 name="booking_booking_release_recorded",
             ),
@@ -121,3 +118,6 @@ class BookingSequence(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["facility", "year"], name="booking_sequence_unique")
         ]
+
+    def __str__(self) -> str:
+        return f"{self.facility_id}/{self.year}: {self.last_number}"

@@ -6,7 +6,7 @@ import uuid
 from typing import Any
 
 from django.http import HttpRequest
-from ninja import Router, Schema
+from ninja import Router, Schema, Status
 from pydantic import Field
 
 from cellblock.accounts.models import User
@@ -28,7 +28,7 @@ router = Router()
 
 
 def _user(request: HttpRequest) -> User:
-    return request.auth  # type: ignore[attr-defined,no-any-return]
+    return request.auth  # type: ignore[attr-defined]
 
 
 # --- schemas -----------------------------------------------------------------
@@ -256,29 +256,31 @@ def update_policy(
 @router.post(
     "/{facility_id}/zones", response={201: CreatedOut}, auth=api_requires(Perm.FACILITY_CONFIGURE)
 )
-def create_zone(request: HttpRequest, facility_id: uuid.UUID, payload: ZoneIn) -> tuple[int, CreatedOut]:
+def create_zone(
+    request: HttpRequest, facility_id: uuid.UUID, payload: ZoneIn
+) -> Status[CreatedOut]:
     user = _user(request)
     facility = selectors.facility_get_for_user(user, facility_id)
     zone = services.zone_create(actor=user, facility=facility, **payload.dict())
-    return 201, CreatedOut(id=zone.public_id)
+    return Status(201, CreatedOut(id=zone.public_id))
 
 
 @router.post(
     "/zones/{zone_id}/units", response={201: CreatedOut}, auth=api_requires(Perm.FACILITY_CONFIGURE)
 )
-def create_unit(request: HttpRequest, zone_id: uuid.UUID, payload: UnitIn) -> tuple[int, CreatedOut]:
+def create_unit(request: HttpRequest, zone_id: uuid.UUID, payload: UnitIn) -> Status[CreatedOut]:
     user = _user(request)
     unit = services.unit_create(actor=user, zone=_zone_for(user, zone_id), **payload.dict())
-    return 201, CreatedOut(id=unit.public_id)
+    return Status(201, CreatedOut(id=unit.public_id))
 
 
 @router.post(
     "/units/{unit_id}/cells", response={201: CreatedOut}, auth=api_requires(Perm.FACILITY_CONFIGURE)
 )
-def create_cell(request: HttpRequest, unit_id: uuid.UUID, payload: CellIn) -> tuple[int, CreatedOut]:
+def create_cell(request: HttpRequest, unit_id: uuid.UUID, payload: CellIn) -> Status[CreatedOut]:
     user = _user(request)
     cell = services.cell_create(actor=user, unit=_unit_for(user, unit_id), **payload.dict())
-    return 201, CreatedOut(id=cell.public_id)
+    return Status(201, CreatedOut(id=cell.public_id))
 
 
 @router.put(
@@ -304,7 +306,9 @@ def set_cell_service(request: HttpRequest, cell_id: uuid.UUID, payload: ServiceI
 @router.post(
     "/{facility_id}/posts", response={201: CreatedOut}, auth=api_requires(Perm.FACILITY_CONFIGURE)
 )
-def create_post(request: HttpRequest, facility_id: uuid.UUID, payload: PostIn) -> tuple[int, CreatedOut]:
+def create_post(
+    request: HttpRequest, facility_id: uuid.UUID, payload: PostIn
+) -> Status[CreatedOut]:
     user = _user(request)
     facility = selectors.facility_get_for_user(user, facility_id)
     zone = _zone_for(user, payload.zone) if payload.zone else None
@@ -313,4 +317,4 @@ def create_post(request: HttpRequest, facility_id: uuid.UUID, payload: PostIn) -
         actor=user, facility=facility, code=payload.code, name=payload.name,
         required_officers=payload.required_officers, zone=zone, cell=cell,
     )  # fmt: skip
-    return 201, CreatedOut(id=post.public_id)
+    return Status(201, CreatedOut(id=post.public_id))

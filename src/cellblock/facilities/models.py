@@ -222,7 +222,9 @@ class GuardPost(models.Model):
     class Meta:
         ordering = ["facility", "code"]
         constraints = [
-            models.UniqueConstraint(fields=["facility", "code"], name="facilities_post_code_unique"),
+            models.UniqueConstraint(
+                fields=["facility", "code"], name="facilities_post_code_unique"
+            ),
             models.CheckConstraint(
                 condition=Q(required_officers__gte=1), name="facilities_post_needs_an_officer"
             ),
@@ -272,11 +274,15 @@ class FacilityPolicy(models.Model):
         verbose_name_plural = "facility policies"
         constraints = [
             models.CheckConstraint(
-                condition=Q(prolonged_solitary_alert_day__lt=models.F("prolonged_solitary_breach_day")),
+                condition=Q(
+                    prolonged_solitary_alert_day__lt=models.F("prolonged_solitary_breach_day")
+                ),
                 name="facilities_policy_solitary_alert_before_breach",
             ),
             models.CheckConstraint(
-                condition=Q(check_interval_special_minutes__lte=models.F("check_interval_general_minutes")),
+                condition=Q(
+                    check_interval_special_minutes__lte=models.F("check_interval_general_minutes")
+                ),
                 name="facilities_policy_special_checks_not_looser",
             ),
         ]

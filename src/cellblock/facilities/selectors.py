@@ -41,7 +41,9 @@ def facility_get_for_user(
     return facility
 
 
-def cell_get_for_user(user: User, public_id: str | uuid.UUID, perm: Perm = Perm.FACILITY_VIEW) -> Cell:
+def cell_get_for_user(
+    user: User, public_id: str | uuid.UUID, perm: Perm = Perm.FACILITY_VIEW
+) -> Cell:
     key = parse_public_id(public_id, what="cell")
     cell = (
         Cell.objects.select_related("unit__zone__facility")
@@ -157,8 +159,8 @@ def facility_tree(facility: Facility) -> FacilityTree:
     for cell in cells:
         node = CellNode(
             cell=cell,
-            capacity=0 if cell.out_of_service else cell.capacity,  # type: ignore[attr-defined]
-            occupied=cell.occupied,  # type: ignore[attr-defined]
+            capacity=0 if cell.out_of_service else cell.capacity,
+            occupied=cell.occupied,
             features=features.get(cell.pk, []),
             posts=[p for p in posts if p.cell_id == cell.pk],
         )

@@ -9,7 +9,12 @@ from django.db import models, transaction
 
 from cellblock.accounts.models import User
 from cellblock.audit.services import audit_record
-from cellblock.core.errors import Conflict, PermissionDenied, ValidationFailed, field_errors_from_django
+from cellblock.core.errors import (
+    Conflict,
+    PermissionDenied,
+    ValidationFailed,
+    field_errors_from_django,
+)
 from cellblock.core.roles import Perm
 from cellblock.facilities.models import (
     Agency,
@@ -50,7 +55,9 @@ def agency_create(*, actor: User | None, code: str, name: str) -> Agency:
     _validated(agency)
     with transaction.atomic():
         agency.save()
-        audit_record(actor=actor, action="agency.create", obj=agency, changes={"code": code, "name": name})
+        audit_record(
+            actor=actor, action="agency.create", obj=agency, changes={"code": code, "name": name}
+        )
     return agency
 
 
@@ -67,7 +74,9 @@ def facility_create(
     """Create a facility with its policy (defaults, overridden by ``policy``)."""
     from zoneinfo import available_timezones
 
-    facility = Facility(agency=agency, code=code, name=name, timezone=timezone, serves_adults=serves_adults)
+    facility = Facility(
+        agency=agency, code=code, name=name, timezone=timezone, serves_adults=serves_adults
+    )
     _validated(facility)
     if timezone not in available_timezones():
         raise ValidationFailed.for_fields({"timezone": [f"'{timezone}' is not a known time zone."]})
@@ -86,22 +95,30 @@ def facility_create(
     return facility
 
 
-def facility_policy_update(*, actor: User | None, facility: Facility, **values: Any) -> FacilityPolicy:
+def facility_policy_update(
+    *, actor: User | None, facility: Facility, **values: Any
+) -> FacilityPolicy:
     _require_configure(actor, facility)
     with transaction.atomic():
         policy = FacilityPolicy.objects.select_for_update().get(facility=facility)
-        unknown = [name for name in values if name not in {f.name for f in FacilityPolicy._meta.fields}]
+        unknown = [
+            name for name in values if name not in {f.name for f in FacilityPolicy._meta.fields}
+        ]
         if unknown:
-            raise ValidationFailed.for_fields({name: ["is not a policy setting."] for name in unknown})
+            raise ValidationFailed.for_fields(
+                {name: ["is not a policy setting."] for name in unknown}
+            )
         before = _field_values(policy, list(values))
         for name, value in values.items():
             setattr(policy, name, value)
         _validated(policy)
         policy.save(update_fields=list(values))
+        changed = {
+            name: [before[name], value] for name, value in values.items() if before[name] != value
+        }
         audit_record(
-            actor=actor, action="policy.update", obj=facility, facility=facility,
-            changes={name: [before[name], value] for name, value in values.items() if before[name] != value},
-        )  # fmt: skip
+            actor=actor, action="policy.update", obj=facility, facility=facility, changes=changed
+        )
     return policy
 
 
@@ -110,7 +127,9 @@ def zone_create(
     description: str = "",
 ) -> Zone:  # fmt: skip
     _require_configure(actor, facility)
-    zone = Zone(facility=facility, code=code, name=name, restricted=restricted, description=description)
+    zone = Zone(
+        facility=facility, code=code, name=name, restricted=restricted, description=description
+    )
     _validated(zone)
     with transaction.atomic():
         zone.save()
@@ -225,7 +244,9 @@ def cell_set_service(
     facility = cell.unit.zone.facility
     _require_configure(actor, facility)
     if out_of_service and not reason.strip():
-        raise ValidationFailed.for_fields({"reason": ["is required to take a cell out of service."]})
+        raise ValidationFailed.for_fields(
+            {"reason": ["is required to take a cell out of service."]}
+        )
     with transaction.atomic():
         locked = Cell.objects.select_for_update().get(pk=cell.pk)
         if locked.out_of_service == out_of_service:

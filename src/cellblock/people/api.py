@@ -35,7 +35,7 @@ def person_out(person: Person) -> PersonOut:
 
 
 def _user(request: HttpRequest) -> User:
-    return request.auth  # type: ignore[attr-defined,no-any-return]
+    return request.auth  # type: ignore[attr-defined]
 
 
 @router.get("/", response=list[PersonOut], auth=api_requires(Perm.PERSON_VIEW))

@@ -6,47 +6,177 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('facilities', '0001_initial'),
-        ('people', '0001_initial'),
+        ("facilities", "0001_initial"),
+        ("people", "0001_initial"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='Booking',
+            name="Booking",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('public_id', models.UUIDField(default=cellblock.core.ids.new_public_id, editable=False, unique=True)),
-                ('booking_number', models.CharField(max_length=32, unique=True)),
-                ('status', models.CharField(choices=[('intake', 'Intake'), ('in_custody', 'In custody'), ('released', 'Released'), ('cancelled', 'Cancelled')], default='intake', max_length=12)),
-                ('legal_status', models.CharField(choices=[('pretrial', 'Pretrial'), ('sentenced', 'Sentenced'), ('mixed', 'Mixed'), ('hold', 'Hold for another agency')], default='pretrial', max_length=10)),
-                ('source', models.CharField(choices=[('arrest', 'Arrest'), ('warrant', 'Warrant'), ('court_remand', 'Court remand'), ('transfer_in', 'Transfer in')], max_length=14)),
-                ('booked_at', models.DateTimeField()),
-                ('in_custody_at', models.DateTimeField(blank=True, null=True)),
-                ('released_at', models.DateTimeField(blank=True, null=True)),
-                ('release_type', models.CharField(blank=True, choices=[('time_served', 'Time served'), ('bail', 'Bail or bond'), ('acquittal', 'Acquittal or dismissal'), ('transfer', 'Transfer'), ('assignment', 'Release to an assignment'), ('furlough', 'Furlough'), ('escape', 'Escape'), ('death', 'Death')], max_length=12)),
-                ('cancelled_at', models.DateTimeField(blank=True, null=True)),
-                ('facility', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='bookings', to='facilities.facility')),
-                ('person', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='bookings', to='people.person')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "public_id",
+                    models.UUIDField(
+                        default=cellblock.core.ids.new_public_id, editable=False, unique=True
+                    ),
+                ),
+                ("booking_number", models.CharField(max_length=32, unique=True)),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("intake", "Intake"),
+                            ("in_custody", "In custody"),
+                            ("released", "Released"),
+                            ("cancelled", "Cancelled"),
+                        ],
+                        default="intake",
+                        max_length=12,
+                    ),
+                ),
+                (
+                    "legal_status",
+                    models.CharField(
+                        choices=[
+                            ("pretrial", "Pretrial"),
+                            ("sentenced", "Sentenced"),
+                            ("mixed", "Mixed"),
+                            ("hold", "Hold for another agency"),
+                        ],
+                        default="pretrial",
+                        max_length=10,
+                    ),
+                ),
+                (
+                    "source",
+                    models.CharField(
+                        choices=[
+                            ("arrest", "Arrest"),
+                            ("warrant", "Warrant"),
+                            ("court_remand", "Court remand"),
+                            ("transfer_in", "Transfer in"),
+                        ],
+                        max_length=14,
+                    ),
+                ),
+                ("booked_at", models.DateTimeField()),
+                ("in_custody_at", models.DateTimeField(blank=True, null=True)),
+                ("released_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "release_type",
+                    models.CharField(
+                        blank=True,
+                        choices=[
+                            ("time_served", "Time served"),
+                            ("bail", "Bail or bond"),
+                            ("acquittal", "Acquittal or dismissal"),
+                            ("transfer", "Transfer"),
+                            ("assignment", "Release to an assignment"),
+                            ("furlough", "Furlough"),
+                            ("escape", "Escape"),
+                            ("death", "Death"),
+                        ],
+                        max_length=12,
+                    ),
+                ),
+                ("cancelled_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "facility",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="bookings",
+                        to="facilities.facility",
+                    ),
+                ),
+                (
+                    "person",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="bookings",
+                        to="people.person",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-booked_at'],
-                'constraints': [models.UniqueConstraint(condition=models.Q(('status__in', ['intake', 'in_custody'])), fields=('person',), name='booking_booking_one_open_per_person'), models.CheckConstraint(condition=models.Q(('status__in', ['intake', 'in_custody', 'released', 'cancelled'])), name='booking_booking_status_valid'), models.CheckConstraint(condition=models.Q(('legal_status__in', ['pretrial', 'sentenced', 'mixed', 'hold'])), name='booking_booking_legal_status_valid'), models.CheckConstraint(condition=models.Q(('released_at__isnull', True), ('released_at__gte', models.F('booked_at')), _connector='OR'), name='booking_booking_released_after_booked'), models.CheckConstraint(condition=models.Q(models.Q(('released_at__isnull', False), ('status', 'released'), models.Q(('release_type', ''), _negated=True)), models.Q(models.Q(('status', 'released'), _negated=True), ('release_type', ''), ('released_at__isnull', True)), _connector='OR'), name='booking_booking_release_recorded')],
+                "ordering": ["-booked_at"],
+                "constraints": [
+                    models.UniqueConstraint(
+                        condition=models.Q(("status__in", ["intake", "in_custody"])),
+                        fields=("person",),
+                        name="booking_booking_one_open_per_person",
+                    ),
+                    models.CheckConstraint(
+                        condition=models.Q(
+                            ("status__in", ["intake", "in_custody", "released", "cancelled"])
+                        ),
+                        name="booking_booking_status_valid",
+                    ),
+                    models.CheckConstraint(
+                        condition=models.Q(
+                            ("legal_status__in", ["pretrial", "sentenced", "mixed", "hold"])
+                        ),
+                        name="booking_booking_legal_status_valid",
+                    ),
+                    models.CheckConstraint(
+                        condition=models.Q(
+                            ("released_at__isnull", True),
+                            ("released_at__gte", models.F("booked_at")),
+                            _connector="OR",
+                        ),
+                        name="booking_booking_released_after_booked",
+                    ),
+                    models.CheckConstraint(
+                        condition=models.Q(
+                            models.Q(
+                                ("released_at__isnull", False),
+                                ("status", "released"),
+                                models.Q(("release_type", ""), _negated=True),
+                            ),
+                            models.Q(
+                                models.Q(("status", "released"), _negated=True),
+                                ("release_type", ""),
+                                ("released_at__isnull", True),
+                            ),
+                            _connector="OR",
+                        ),
+                        name="booking_booking_release_recorded",
+                    ),
+                ],
             },
         ),
         migrations.CreateModel(
-            name='BookingSequence',
+            name="BookingSequence",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('year', models.PositiveSmallIntegerField()),
-                ('last_number', models.PositiveIntegerField(default=0)),
-                ('facility', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, to='facilities.facility')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("year", models.PositiveSmallIntegerField()),
+                ("last_number", models.PositiveIntegerField(default=0)),
+                (
+                    "facility",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT, to="facilities.facility"
+                    ),
+                ),
             ],
             options={
-                'constraints': [models.UniqueConstraint(fields=('facility', 'year'), name='booking_sequence_unique')],
+                "constraints": [
+                    models.UniqueConstraint(
+                        fields=("facility", "year"), name="booking_sequence_unique"
+                    )
+                ],
             },
         ),
     ]

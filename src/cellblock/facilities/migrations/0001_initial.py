@@ -7,203 +7,550 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
-    dependencies = [
-    ]
+    dependencies = []
 
     operations = [
         migrations.CreateModel(
-            name='Agency',
+            name="Agency",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('public_id', models.UUIDField(default=cellblock.core.ids.new_public_id, editable=False, unique=True)),
-                ('code', models.CharField(max_length=20, unique=True, validators=[django.core.validators.RegexValidator('^[A-Za-z0-9][A-Za-z0-9_-]*$', "Use letters, digits, '-' or '_', starting with a letter or digit.")])),
-                ('name', models.CharField(max_length=200)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "public_id",
+                    models.UUIDField(
+                        default=cellblock.core.ids.new_public_id, editable=False, unique=True
+                    ),
+                ),
+                (
+                    "code",
+                    models.CharField(
+                        max_length=20,
+                        unique=True,
+                        validators=[
+                            django.core.validators.RegexValidator(
+                                "^[A-Za-z0-9][A-Za-z0-9_-]*$",
+                                "Use letters, digits, '-' or '_', starting with a letter or digit.",
+                            )
+                        ],
+                    ),
+                ),
+                ("name", models.CharField(max_length=200)),
             ],
             options={
-                'verbose_name_plural': 'agencies',
-                'ordering': ['name'],
+                "verbose_name_plural": "agencies",
+                "ordering": ["name"],
             },
         ),
         migrations.CreateModel(
-            name='HousingUnit',
+            name="HousingUnit",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('public_id', models.UUIDField(default=cellblock.core.ids.new_public_id, editable=False, unique=True)),
-                ('code', models.CharField(max_length=20, validators=[django.core.validators.RegexValidator('^[A-Za-z0-9][A-Za-z0-9_-]*$', "Use letters, digits, '-' or '_', starting with a letter or digit.")])),
-                ('name', models.CharField(max_length=200)),
-                ('security_rating', models.CharField(choices=[('minimum', 'Minimum'), ('medium', 'Medium'), ('maximum', 'Maximum'), ('special', 'Special management')], default='medium', max_length=10)),
-                ('sex_served', models.CharField(choices=[('male', 'Male'), ('female', 'Female'), ('any', 'Any')], default='any', max_length=6)),
-                ('age_group', models.CharField(choices=[('adult', 'Adults'), ('juvenile', 'Juveniles (under 18)'), ('any', 'Any')], default='adult', max_length=8)),
-                ('restrictive_housing', models.BooleanField(default=False)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "public_id",
+                    models.UUIDField(
+                        default=cellblock.core.ids.new_public_id, editable=False, unique=True
+                    ),
+                ),
+                (
+                    "code",
+                    models.CharField(
+                        max_length=20,
+                        validators=[
+                            django.core.validators.RegexValidator(
+                                "^[A-Za-z0-9][A-Za-z0-9_-]*$",
+                                "Use letters, digits, '-' or '_', starting with a letter or digit.",
+                            )
+                        ],
+                    ),
+                ),
+                ("name", models.CharField(max_length=200)),
+                (
+                    "security_rating",
+                    models.CharField(
+                        choices=[
+                            ("minimum", "Minimum"),
+                            ("medium", "Medium"),
+                            ("maximum", "Maximum"),
+                            ("special", "Special management"),
+                        ],
+                        default="medium",
+                        max_length=10,
+                    ),
+                ),
+                (
+                    "sex_served",
+                    models.CharField(
+                        choices=[("male", "Male"), ("female", "Female"), ("any", "Any")],
+                        default="any",
+                        max_length=6,
+                    ),
+                ),
+                (
+                    "age_group",
+                    models.CharField(
+                        choices=[
+                            ("adult", "Adults"),
+                            ("juvenile", "Juveniles (under 18)"),
+                            ("any", "Any"),
+                        ],
+                        default="adult",
+                        max_length=8,
+                    ),
+                ),
+                ("restrictive_housing", models.BooleanField(default=False)),
             ],
             options={
-                'ordering': ['zone', 'code'],
+                "ordering": ["zone", "code"],
             },
         ),
         migrations.CreateModel(
-            name='Facility',
+            name="Facility",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('public_id', models.UUIDField(default=cellblock.core.ids.new_public_id, editable=False, unique=True)),
-                ('code', models.CharField(max_length=10, unique=True, validators=[django.core.validators.RegexValidator('^[A-Za-z0-9][A-Za-z0-9_-]*$', "Use letters, digits, '-' or '_', starting with a letter or digit.")])),
-                ('name', models.CharField(max_length=200)),
-                ('timezone', models.CharField(default='UTC', max_length=64)),
-                ('serves_adults', models.BooleanField(default=True)),
-                ('agency', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='facilities', to='facilities.agency')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "public_id",
+                    models.UUIDField(
+                        default=cellblock.core.ids.new_public_id, editable=False, unique=True
+                    ),
+                ),
+                (
+                    "code",
+                    models.CharField(
+                        max_length=10,
+                        unique=True,
+                        validators=[
+                            django.core.validators.RegexValidator(
+                                "^[A-Za-z0-9][A-Za-z0-9_-]*$",
+                                "Use letters, digits, '-' or '_', starting with a letter or digit.",
+                            )
+                        ],
+                    ),
+                ),
+                ("name", models.CharField(max_length=200)),
+                ("timezone", models.CharField(default="UTC", max_length=64)),
+                ("serves_adults", models.BooleanField(default=True)),
+                (
+                    "agency",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="facilities",
+                        to="facilities.agency",
+                    ),
+                ),
             ],
             options={
-                'verbose_name_plural': 'facilities',
-                'ordering': ['name'],
+                "verbose_name_plural": "facilities",
+                "ordering": ["name"],
             },
         ),
         migrations.CreateModel(
-            name='Cell',
+            name="Cell",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('public_id', models.UUIDField(default=cellblock.core.ids.new_public_id, editable=False, unique=True)),
-                ('code', models.CharField(max_length=20, validators=[django.core.validators.RegexValidator('^[A-Za-z0-9][A-Za-z0-9_-]*$', "Use letters, digits, '-' or '_', starting with a letter or digit.")])),
-                ('name', models.CharField(blank=True, max_length=200)),
-                ('out_of_service', models.BooleanField(default=False)),
-                ('out_of_service_reason', models.CharField(blank=True, max_length=500)),
-                ('unit', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='cells', to='facilities.housingunit')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "public_id",
+                    models.UUIDField(
+                        default=cellblock.core.ids.new_public_id, editable=False, unique=True
+                    ),
+                ),
+                (
+                    "code",
+                    models.CharField(
+                        max_length=20,
+                        validators=[
+                            django.core.validators.RegexValidator(
+                                "^[A-Za-z0-9][A-Za-z0-9_-]*$",
+                                "Use letters, digits, '-' or '_', starting with a letter or digit.",
+                            )
+                        ],
+                    ),
+                ),
+                ("name", models.CharField(blank=True, max_length=200)),
+                ("out_of_service", models.BooleanField(default=False)),
+                ("out_of_service_reason", models.CharField(blank=True, max_length=500)),
+                (
+                    "unit",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="cells",
+                        to="facilities.housingunit",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['unit', 'code'],
+                "ordering": ["unit", "code"],
             },
         ),
         migrations.CreateModel(
-            name='Zone',
+            name="Zone",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('public_id', models.UUIDField(default=cellblock.core.ids.new_public_id, editable=False, unique=True)),
-                ('code', models.CharField(max_length=20, validators=[django.core.validators.RegexValidator('^[A-Za-z0-9][A-Za-z0-9_-]*$', "Use letters, digits, '-' or '_', starting with a letter or digit.")])),
-                ('name', models.CharField(max_length=200)),
-                ('restricted', models.BooleanField(default=False)),
-                ('description', models.TextField(blank=True)),
-                ('facility', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='zones', to='facilities.facility')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "public_id",
+                    models.UUIDField(
+                        default=cellblock.core.ids.new_public_id, editable=False, unique=True
+                    ),
+                ),
+                (
+                    "code",
+                    models.CharField(
+                        max_length=20,
+                        validators=[
+                            django.core.validators.RegexValidator(
+                                "^[A-Za-z0-9][A-Za-z0-9_-]*$",
+                                "Use letters, digits, '-' or '_', starting with a letter or digit.",
+                            )
+                        ],
+                    ),
+                ),
+                ("name", models.CharField(max_length=200)),
+                ("restricted", models.BooleanField(default=False)),
+                ("description", models.TextField(blank=True)),
+                (
+                    "facility",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="zones",
+                        to="facilities.facility",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['facility', 'code'],
+                "ordering": ["facility", "code"],
             },
         ),
         migrations.AddField(
-            model_name='housingunit',
-            name='zone',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='units', to='facilities.zone'),
+            model_name="housingunit",
+            name="zone",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="units",
+                to="facilities.zone",
+            ),
         ),
         migrations.CreateModel(
-            name='GuardPost',
+            name="GuardPost",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('public_id', models.UUIDField(default=cellblock.core.ids.new_public_id, editable=False, unique=True)),
-                ('code', models.CharField(max_length=20, validators=[django.core.validators.RegexValidator('^[A-Za-z0-9][A-Za-z0-9_-]*$', "Use letters, digits, '-' or '_', starting with a letter or digit.")])),
-                ('name', models.CharField(max_length=200)),
-                ('required_officers', models.PositiveSmallIntegerField(default=1, validators=[django.core.validators.MinValueValidator(1)])),
-                ('cell', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='posts', to='facilities.cell')),
-                ('facility', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='posts', to='facilities.facility')),
-                ('zone', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='posts', to='facilities.zone')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "public_id",
+                    models.UUIDField(
+                        default=cellblock.core.ids.new_public_id, editable=False, unique=True
+                    ),
+                ),
+                (
+                    "code",
+                    models.CharField(
+                        max_length=20,
+                        validators=[
+                            django.core.validators.RegexValidator(
+                                "^[A-Za-z0-9][A-Za-z0-9_-]*$",
+                                "Use letters, digits, '-' or '_', starting with a letter or digit.",
+                            )
+                        ],
+                    ),
+                ),
+                ("name", models.CharField(max_length=200)),
+                (
+                    "required_officers",
+                    models.PositiveSmallIntegerField(
+                        default=1, validators=[django.core.validators.MinValueValidator(1)]
+                    ),
+                ),
+                (
+                    "cell",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="posts",
+                        to="facilities.cell",
+                    ),
+                ),
+                (
+                    "facility",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="posts",
+                        to="facilities.facility",
+                    ),
+                ),
+                (
+                    "zone",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="posts",
+                        to="facilities.zone",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['facility', 'code'],
+                "ordering": ["facility", "code"],
             },
         ),
         migrations.CreateModel(
-            name='Bed',
+            name="Bed",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('public_id', models.UUIDField(default=cellblock.core.ids.new_public_id, editable=False, unique=True)),
-                ('code', models.CharField(max_length=20, validators=[django.core.validators.RegexValidator('^[A-Za-z0-9][A-Za-z0-9_-]*$', "Use letters, digits, '-' or '_', starting with a letter or digit.")])),
-                ('lower_bunk', models.BooleanField(default=False)),
-                ('out_of_service', models.BooleanField(default=False)),
-                ('cell', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='beds', to='facilities.cell')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "public_id",
+                    models.UUIDField(
+                        default=cellblock.core.ids.new_public_id, editable=False, unique=True
+                    ),
+                ),
+                (
+                    "code",
+                    models.CharField(
+                        max_length=20,
+                        validators=[
+                            django.core.validators.RegexValidator(
+                                "^[A-Za-z0-9][A-Za-z0-9_-]*$",
+                                "Use letters, digits, '-' or '_', starting with a letter or digit.",
+                            )
+                        ],
+                    ),
+                ),
+                ("lower_bunk", models.BooleanField(default=False)),
+                ("out_of_service", models.BooleanField(default=False)),
+                (
+                    "cell",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="beds",
+                        to="facilities.cell",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['cell', 'code'],
-                'constraints': [models.UniqueConstraint(fields=('cell', 'code'), name='facilities_bed_code_unique')],
+                "ordering": ["cell", "code"],
+                "constraints": [
+                    models.UniqueConstraint(
+                        fields=("cell", "code"), name="facilities_bed_code_unique"
+                    )
+                ],
             },
         ),
         migrations.CreateModel(
-            name='CellFeature',
+            name="CellFeature",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('tag', models.CharField(max_length=40, validators=[django.core.validators.RegexValidator('^[a-z][a-z0-9-]*$', "Use lower-case letters, digits and '-', starting with a letter.")])),
-                ('status', models.CharField(choices=[('working', 'Working'), ('compromised', 'Compromised')], default='working', max_length=12)),
-                ('note', models.CharField(blank=True, max_length=500)),
-                ('cell', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='features', to='facilities.cell')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "tag",
+                    models.CharField(
+                        max_length=40,
+                        validators=[
+                            django.core.validators.RegexValidator(
+                                "^[a-z][a-z0-9-]*$",
+                                "Use lower-case letters, digits and '-', starting with a letter.",
+                            )
+                        ],
+                    ),
+                ),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[("working", "Working"), ("compromised", "Compromised")],
+                        default="working",
+                        max_length=12,
+                    ),
+                ),
+                ("note", models.CharField(blank=True, max_length=500)),
+                (
+                    "cell",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="features",
+                        to="facilities.cell",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['cell', 'tag'],
-                'constraints': [models.UniqueConstraint(fields=('cell', 'tag'), name='facilities_cellfeature_unique'), models.CheckConstraint(condition=models.Q(('status__in', ['working', 'compromised'])), name='facilities_cellfeature_status_valid')],
+                "ordering": ["cell", "tag"],
+                "constraints": [
+                    models.UniqueConstraint(
+                        fields=("cell", "tag"), name="facilities_cellfeature_unique"
+                    ),
+                    models.CheckConstraint(
+                        condition=models.Q(("status__in", ["working", "compromised"])),
+                        name="facilities_cellfeature_status_valid",
+                    ),
+                ],
             },
         ),
         migrations.CreateModel(
-            name='FacilityPolicy',
+            name="FacilityPolicy",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('check_interval_general_minutes', models.PositiveSmallIntegerField(default=60)),
-                ('check_interval_special_minutes', models.PositiveSmallIntegerField(default=30)),
-                ('check_interval_suicide_watch_minutes', models.PositiveSmallIntegerField(default=15)),
-                ('constant_observation_log_minutes', models.PositiveSmallIntegerField(default=15)),
-                ('restraint_check_minutes', models.PositiveSmallIntegerField(default=15)),
-                ('restraint_max_minutes_without_approval', models.PositiveSmallIntegerField(default=120)),
-                ('solitary_hours_per_day', models.PositiveSmallIntegerField(default=22)),
-                ('prolonged_solitary_alert_day', models.PositiveSmallIntegerField(default=12)),
-                ('prolonged_solitary_breach_day', models.PositiveSmallIntegerField(default=16)),
-                ('juvenile_adult_hold_hours', models.PositiveSmallIntegerField(default=6)),
-                ('outdoor_exercise_minutes_per_day', models.PositiveSmallIntegerField(default=60)),
-                ('prea_screening_hours', models.PositiveSmallIntegerField(default=72)),
-                ('prea_reassessment_days', models.PositiveSmallIntegerField(default=30)),
-                ('health_assessment_days', models.PositiveSmallIntegerField(default=14)),
-                ('formal_counts_per_day', models.PositiveSmallIntegerField(default=2)),
-                ('visit_length_minutes', models.PositiveSmallIntegerField(default=30)),
-                ('visits_per_day', models.PositiveSmallIntegerField(default=1)),
-                ('visitors_per_visit', models.PositiveSmallIntegerField(default=2)),
-                ('request_answer_days', models.PositiveSmallIntegerField(default=15)),
-                ('officer_moves_without_approval', models.BooleanField(default=False)),
-                ('facility', models.OneToOneField(on_delete=django.db.models.deletion.PROTECT, related_name='policy', to='facilities.facility')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("check_interval_general_minutes", models.PositiveSmallIntegerField(default=60)),
+                ("check_interval_special_minutes", models.PositiveSmallIntegerField(default=30)),
+                (
+                    "check_interval_suicide_watch_minutes",
+                    models.PositiveSmallIntegerField(default=15),
+                ),
+                ("constant_observation_log_minutes", models.PositiveSmallIntegerField(default=15)),
+                ("restraint_check_minutes", models.PositiveSmallIntegerField(default=15)),
+                (
+                    "restraint_max_minutes_without_approval",
+                    models.PositiveSmallIntegerField(default=120),
+                ),
+                ("solitary_hours_per_day", models.PositiveSmallIntegerField(default=22)),
+                ("prolonged_solitary_alert_day", models.PositiveSmallIntegerField(default=12)),
+                ("prolonged_solitary_breach_day", models.PositiveSmallIntegerField(default=16)),
+                ("juvenile_adult_hold_hours", models.PositiveSmallIntegerField(default=6)),
+                ("outdoor_exercise_minutes_per_day", models.PositiveSmallIntegerField(default=60)),
+                ("prea_screening_hours", models.PositiveSmallIntegerField(default=72)),
+                ("prea_reassessment_days", models.PositiveSmallIntegerField(default=30)),
+                ("health_assessment_days", models.PositiveSmallIntegerField(default=14)),
+                ("formal_counts_per_day", models.PositiveSmallIntegerField(default=2)),
+                ("visit_length_minutes", models.PositiveSmallIntegerField(default=30)),
+                ("visits_per_day", models.PositiveSmallIntegerField(default=1)),
+                ("visitors_per_visit", models.PositiveSmallIntegerField(default=2)),
+                ("request_answer_days", models.PositiveSmallIntegerField(default=15)),
+                ("officer_moves_without_approval", models.BooleanField(default=False)),
+                (
+                    "facility",
+                    models.OneToOneField(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="policy",
+                        to="facilities.facility",
+                    ),
+                ),
             ],
             options={
-                'verbose_name_plural': 'facility policies',
-                'constraints': [models.CheckConstraint(condition=models.Q(('prolonged_solitary_alert_day__lt', models.F('prolonged_solitary_breach_day'))), name='facilities_policy_solitary_alert_before_breach'), models.CheckConstraint(condition=models.Q(('check_interval_special_minutes__lte', models.F('check_interval_general_minutes'))), name='facilities_policy_special_checks_not_looser')],
+                "verbose_name_plural": "facility policies",
+                "constraints": [
+                    models.CheckConstraint(
+                        condition=models.Q(
+                            (
+                                "prolonged_solitary_alert_day__lt",
+                                models.F("prolonged_solitary_breach_day"),
+                            )
+                        ),
+                        name="facilities_policy_solitary_alert_before_breach",
+                    ),
+                    models.CheckConstraint(
+                        condition=models.Q(
+                            (
+                                "check_interval_special_minutes__lte",
+                                models.F("check_interval_general_minutes"),
+                            )
+                        ),
+                        name="facilities_policy_special_checks_not_looser",
+                    ),
+                ],
             },
         ),
         migrations.AddConstraint(
-            model_name='cell',
-            constraint=models.UniqueConstraint(fields=('unit', 'code'), name='facilities_cell_code_unique'),
+            model_name="cell",
+            constraint=models.UniqueConstraint(
+                fields=("unit", "code"), name="facilities_cell_code_unique"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='cell',
-            constraint=models.CheckConstraint(condition=models.Q(('out_of_service', False), models.Q(('out_of_service_reason', ''), _negated=True), _connector='OR'), name='facilities_cell_out_of_service_has_reason'),
+            model_name="cell",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    ("out_of_service", False),
+                    models.Q(("out_of_service_reason", ""), _negated=True),
+                    _connector="OR",
+                ),
+                name="facilities_cell_out_of_service_has_reason",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='zone',
-            constraint=models.UniqueConstraint(fields=('facility', 'code'), name='facilities_zone_code_unique'),
+            model_name="zone",
+            constraint=models.UniqueConstraint(
+                fields=("facility", "code"), name="facilities_zone_code_unique"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='housingunit',
-            constraint=models.UniqueConstraint(fields=('zone', 'code'), name='facilities_unit_code_unique'),
+            model_name="housingunit",
+            constraint=models.UniqueConstraint(
+                fields=("zone", "code"), name="facilities_unit_code_unique"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='housingunit',
-            constraint=models.CheckConstraint(condition=models.Q(('security_rating__in', ['minimum', 'medium', 'maximum', 'special'])), name='facilities_unit_rating_valid'),
+            model_name="housingunit",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    ("security_rating__in", ["minimum", "medium", "maximum", "special"])
+                ),
+                name="facilities_unit_rating_valid",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='housingunit',
-            constraint=models.CheckConstraint(condition=models.Q(('sex_served__in', ['male', 'female', 'any'])), name='facilities_unit_sex_valid'),
+            model_name="housingunit",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("sex_served__in", ["male", "female", "any"])),
+                name="facilities_unit_sex_valid",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='housingunit',
-            constraint=models.CheckConstraint(condition=models.Q(('age_group__in', ['adult', 'juvenile', 'any'])), name='facilities_unit_age_group_valid'),
+            model_name="housingunit",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("age_group__in", ["adult", "juvenile", "any"])),
+                name="facilities_unit_age_group_valid",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='guardpost',
-            constraint=models.UniqueConstraint(fields=('facility', 'code'), name='facilities_post_code_unique'),
+            model_name="guardpost",
+            constraint=models.UniqueConstraint(
+                fields=("facility", "code"), name="facilities_post_code_unique"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='guardpost',
-            constraint=models.CheckConstraint(condition=models.Q(('required_officers__gte', 1)), name='facilities_post_needs_an_officer'),
+            model_name="guardpost",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("required_officers__gte", 1)),
+                name="facilities_post_needs_an_officer",
+            ),
         ),
     ]

@@ -6,29 +6,71 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('booking', '0001_initial'),
-        ('facilities', '0001_initial'),
+        ("booking", "0001_initial"),
+        ("facilities", "0001_initial"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='BedAssignment',
+            name="BedAssignment",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('public_id', models.UUIDField(default=cellblock.core.ids.new_public_id, editable=False, unique=True)),
-                ('started_at', models.DateTimeField()),
-                ('ended_at', models.DateTimeField(blank=True, null=True)),
-                ('reason', models.CharField(blank=True, max_length=500)),
-                ('bed', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='assignments', to='facilities.bed')),
-                ('booking', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='bed_assignments', to='booking.booking')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "public_id",
+                    models.UUIDField(
+                        default=cellblock.core.ids.new_public_id, editable=False, unique=True
+                    ),
+                ),
+                ("started_at", models.DateTimeField()),
+                ("ended_at", models.DateTimeField(blank=True, null=True)),
+                ("reason", models.CharField(blank=True, max_length=500)),
+                (
+                    "bed",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="assignments",
+                        to="facilities.bed",
+                    ),
+                ),
+                (
+                    "booking",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="bed_assignments",
+                        to="booking.booking",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-started_at'],
-                'constraints': [models.UniqueConstraint(condition=models.Q(('ended_at__isnull', True)), fields=('booking',), name='housing_bedassignment_one_active_per_booking'), models.UniqueConstraint(condition=models.Q(('ended_at__isnull', True)), fields=('bed',), name='housing_bedassignment_one_occupant_per_bed'), models.CheckConstraint(condition=models.Q(('ended_at__isnull', True), ('ended_at__gte', models.F('started_at')), _connector='OR'), name='housing_bedassignment_ended_after_started')],
+                "ordering": ["-started_at"],
+                "constraints": [
+                    models.UniqueConstraint(
+                        condition=models.Q(("ended_at__isnull", True)),
+                        fields=("booking",),
+                        name="housing_bedassignment_one_active_per_booking",
+                    ),
+                    models.UniqueConstraint(
+                        condition=models.Q(("ended_at__isnull", True)),
+                        fields=("bed",),
+                        name="housing_bedassignment_one_occupant_per_bed",
+                    ),
+                    models.CheckConstraint(
+                        condition=models.Q(
+                            ("ended_at__isnull", True),
+                            ("ended_at__gte", models.F("started_at")),
+                            _connector="OR",
+                        ),
+                        name="housing_bedassignment_ended_after_started",
+                    ),
+                ],
             },
         ),
     ]

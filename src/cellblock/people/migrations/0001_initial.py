@@ -6,40 +6,118 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
-    dependencies = [
-    ]
+    dependencies = []
 
     operations = [
         migrations.CreateModel(
-            name='Person',
+            name="Person",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('public_id', models.UUIDField(default=cellblock.core.ids.new_public_id, editable=False, unique=True)),
-                ('given_name', models.CharField(max_length=100)),
-                ('family_name', models.CharField(max_length=100)),
-                ('date_of_birth', models.DateField(blank=True, null=True)),
-                ('sex', models.CharField(choices=[('male', 'Male'), ('female', 'Female'), ('intersex', 'Intersex'), ('unknown', 'Unknown')], default='unknown', max_length=8)),
-                ('created_at', models.DateTimeField()),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "public_id",
+                    models.UUIDField(
+                        default=cellblock.core.ids.new_public_id, editable=False, unique=True
+                    ),
+                ),
+                ("given_name", models.CharField(max_length=100)),
+                ("family_name", models.CharField(max_length=100)),
+                ("date_of_birth", models.DateField(blank=True, null=True)),
+                (
+                    "sex",
+                    models.CharField(
+                        choices=[
+                            ("male", "Male"),
+                            ("female", "Female"),
+                            ("intersex", "Intersex"),
+                            ("unknown", "Unknown"),
+                        ],
+                        default="unknown",
+                        max_length=8,
+                    ),
+                ),
+                ("created_at", models.DateTimeField()),
             ],
             options={
-                'ordering': ['family_name', 'given_name'],
-                'constraints': [models.CheckConstraint(condition=models.Q(('sex__in', ['male', 'female', 'intersex', 'unknown'])), name='people_person_sex_valid'), models.CheckConstraint(condition=models.Q(models.Q(('given_name', ''), _negated=True), models.Q(('family_name', ''), _negated=True), _connector='OR'), name='people_person_has_a_name')],
+                "ordering": ["family_name", "given_name"],
+                "constraints": [
+                    models.CheckConstraint(
+                        condition=models.Q(("sex__in", ["male", "female", "intersex", "unknown"])),
+                        name="people_person_sex_valid",
+                    ),
+                    models.CheckConstraint(
+                        condition=models.Q(
+                            models.Q(("given_name", ""), _negated=True),
+                            models.Q(("family_name", ""), _negated=True),
+                            _connector="OR",
+                        ),
+                        name="people_person_has_a_name",
+                    ),
+                ],
             },
         ),
         migrations.CreateModel(
-            name='PersonIdentifier',
+            name="PersonIdentifier",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('kind', models.CharField(choices=[('state_id', 'State identification number'), ('fbi', 'FBI number'), ('passport', 'Passport'), ('driving_licence', 'Driving licence'), ('village_registry', 'Village registry'), ('other', 'Other')], max_length=20)),
-                ('value', models.CharField(max_length=64)),
-                ('person', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='identifiers', to='people.person')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("state_id", "State identification number"),
+                            ("fbi", "FBI number"),
+                            ("passport", "Passport"),
+                            ("driving_licence", "Driving licence"),
+                            ("village_registry", "Village registry"),
+                            ("other", "Other"),
+                        ],
+                        max_length=20,
+                    ),
+                ),
+                ("value", models.CharField(max_length=64)),
+                (
+                    "person",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="identifiers",
+                        to="people.person",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['kind', 'value'],
-                'constraints': [models.UniqueConstraint(fields=('kind', 'value'), name='people_identifier_unique'), models.CheckConstraint(condition=models.Q(('kind__in', ['state_id', 'fbi', 'passport', 'driving_licence', 'village_registry', 'other'])), name='people_identifier_kind_valid')],
+                "ordering": ["kind", "value"],
+                "constraints": [
+                    models.UniqueConstraint(
+                        fields=("kind", "value"), name="people_identifier_unique"
+                    ),
+                    models.CheckConstraint(
+                        condition=models.Q(
+                            (
+                                "kind__in",
+                                [
+                                    "state_id",
+                                    "fbi",
+                                    "passport",
+                                    "driving_licence",
+                                    "village_registry",
+                                    "other",
+                                ],
+                            )
+                        ),
+                        name="people_identifier_kind_valid",
+                    ),
+                ],
             },
         ),
     ]
