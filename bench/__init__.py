@@ -13,3 +13,12 @@ from typing import Any
 Benchmark = Callable[[], dict[str, Any]]
 
 BENCHMARKS: dict[str, Benchmark] = {}
+
+
+def _register() -> None:
+    from bench import audit_append
+
+    BENCHMARKS["audit_append"] = audit_append.run
+
+
+_register()

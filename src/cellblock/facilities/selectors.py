@@ -12,6 +12,7 @@ from cellblock.core.errors import NotFound
 from cellblock.core.ids import parse_public_id
 from cellblock.core.roles import Perm
 from cellblock.facilities.models import (
+    Bed,
     Cell,
     CellFeature,
     Facility,
@@ -20,6 +21,7 @@ from cellblock.facilities.models import (
     HousingUnit,
     Zone,
 )
+from cellblock.housing.models import BedAssignment
 
 
 def facilities_for_user(user: User, perm: Perm = Perm.FACILITY_VIEW) -> QuerySet[Facility]:
@@ -120,36 +122,42 @@ class FacilityTree:
 
 
 def facility_tree(facility: Facility) -> FacilityTree:
-    """The whole structure in four queries, whatever its size.
+    """The whole structure in seven queries, whatever its size.
 
-    Capacity counts beds in service in cells in service; occupancy counts
-    open bed assignments.
+    Capacity counts beds in service in cells in service; occupancy counts open
+    bed assignments.  Counts are grouped per cell in the database rather than
+    joined onto every cell row, which keeps a 15,000-bed facility quick.
     """
-    cells = list(
-        Cell.objects.filter(unit__zone__facility=facility)
-        .select_related("unit__zone")
-        .annotate(
-            capacity=Count(
-                "beds", filter=Q(beds__out_of_service=False, unit__isnull=False), distinct=True
-            ),
-            occupied=Count(
-                "beds__assignments",
-                filter=Q(beds__assignments__ended_at__isnull=True),
-                distinct=True,
-            ),
+    in_facility = Q(cell__unit__zone__facility=facility)
+    capacity = dict(
+        Bed.objects.filter(in_facility, out_of_service=False)
+        .values("cell_id")
+        .annotate(n=Count("id"))
+        .values_list("cell_id", "n")
+    )
+    occupied = dict(
+        BedAssignment.objects.filter(
+            bed__cell__unit__zone__facility=facility, ended_at__isnull=True
         )
-        .order_by("unit__zone__code", "unit__code", "code")
+        .values("bed__cell_id")
+        .annotate(n=Count("id"))
+        .values_list("bed__cell_id", "n")
     )
     features: dict[int, list[tuple[str, str]]] = {}
     for cell_id, tag, status in (
-        CellFeature.objects.filter(cell__unit__zone__facility=facility)
+        CellFeature.objects.filter(in_facility)
         .order_by("tag")
         .values_list("cell_id", "tag", "status")
     ):
         features.setdefault(cell_id, []).append((tag, status))
     posts = list(GuardPost.objects.filter(facility=facility).select_related("zone", "cell"))
-    units = list(HousingUnit.objects.filter(zone__facility=facility).select_related("zone"))
-    zones = list(Zone.objects.filter(facility=facility))
+    posts_by_cell: dict[int, list[GuardPost]] = {}
+    for post in posts:
+        if post.cell_id is not None:
+            posts_by_cell.setdefault(post.cell_id, []).append(post)
+    zones = list(Zone.objects.filter(facility=facility).order_by("code"))
+    units = list(HousingUnit.objects.filter(zone__facility=facility).order_by("code"))
+    cells = Cell.objects.filter(unit__zone__facility=facility).order_by("code")
 
     zone_nodes = {z.pk: ZoneNode(zone=z) for z in zones}
     unit_nodes: dict[int, UnitNode] = {}
@@ -157,14 +165,15 @@ def facility_tree(facility: Facility) -> FacilityTree:
         unit_nodes[unit.pk] = UnitNode(unit=unit)
         zone_nodes[unit.zone_id].units.append(unit_nodes[unit.pk])
     for cell in cells:
-        node = CellNode(
-            cell=cell,
-            capacity=0 if cell.out_of_service else cell.capacity,
-            occupied=cell.occupied,
-            features=features.get(cell.pk, []),
-            posts=[p for p in posts if p.cell_id == cell.pk],
+        unit_nodes[cell.unit_id].cells.append(
+            CellNode(
+                cell=cell,
+                capacity=0 if cell.out_of_service else capacity.get(cell.pk, 0),
+                occupied=occupied.get(cell.pk, 0),
+                features=features.get(cell.pk, []),
+                posts=posts_by_cell.get(cell.pk, []),
+            )
         )
-        unit_nodes[cell.unit_id].cells.append(node)
     return FacilityTree(facility=facility, zones=list(zone_nodes.values()), posts=posts)
 
 

@@ -54,9 +54,9 @@ def test_an_officer_cannot_assign_beds(site, officer):
 def test_the_tree_costs_the_same_queries_however_big_the_facility(site, django_assert_num_queries):
     from cellblock.facilities.services import cell_create
 
-    with django_assert_num_queries(5):
+    with django_assert_num_queries(7):
         facility_tree(site.facility)
     for n in range(10):
         cell_create(actor=None, unit=site.unit, code=f"X{n}", beds=3, features=["observation"])
-    with django_assert_num_queries(5):
+    with django_assert_num_queries(7):
         facility_tree(site.facility)
