@@ -8,7 +8,7 @@ Everything is built through the services, so fixtures are audited like real work
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -17,11 +17,35 @@ from django.test import Client
 
 from cellblock.accounts.models import User
 from cellblock.accounts.services import membership_grant, user_create
+from cellblock.audit.tests.support import flushable_audit_trail
 from cellblock.core.roles import Role
 from cellblock.facilities import services as facility_services
 from cellblock.facilities.models import Agency, Cell, Facility, HousingUnit, Zone
 
 PASSWORD = "correct horse battery staple"  # noqa: S105
+
+
+@pytest.fixture(autouse=True)
+def flushable_audit_trail_after_transactional_tests(
+    request: pytest.FixtureRequest,
+) -> Iterator[None]:
+    """Let a transactional test (threads, live server) end with Django's flush.
+
+    The append-only triggers refuse the flush's DELETE/TRUNCATE of audit events;
+    they are set aside for the flush and restored, with the head row, after it.
+    Public name so ``from cellblock.conftest import *`` carries it to tests/.
+    """
+    marker = request.node.get_closest_marker("django_db")
+    transactional = (marker is not None and marker.kwargs.get("transaction")) or any(
+        name in request.fixturenames for name in ("transactional_db", "live_server")
+    )
+    if not transactional:
+        yield
+        return
+    # Set up after the database fixture, so this teardown runs before its flush.
+    request.getfixturevalue("transactional_db")
+    yield
+    flushable_audit_trail()
 
 
 @pytest.fixture(autouse=True)
