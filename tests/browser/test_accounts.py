@@ -7,7 +7,9 @@ import re
 import pytest
 from playwright.sync_api import Page, expect
 
+from cellblock.accounts.models import User
 from cellblock.conftest import SmallFacility
+from cellblock.core import clock
 
 pytestmark = pytest.mark.browser
 
@@ -48,3 +50,19 @@ def test_officer_cannot_open_the_audit_log(
     # The menu still works from here.
     page.get_by_role("link", name="Back to the dashboard").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Test Jail")
+
+
+def test_an_administrator_releases_a_locked_account_from_the_staff_page(
+    page_as, admin_user, officer, screenshot
+) -> None:
+    User.objects.filter(pk=officer.pk).update(locked_at=clock.now())
+    page = page_as(admin_user)
+    page.get_by_role("navigation", name="Main").get_by_role("link", name="Staff").click()
+    row = page.locator("tr", has_text="olly_officer")
+    expect(row.get_by_text("Locked")).to_be_visible()
+    row.get_by_label("Reason for releasing olly_officer").fill("identity checked at the desk")
+    screenshot(page)
+    row.get_by_role("button", name="Release").click()
+    expect(page.get_by_text("is released and can sign in again")).to_be_visible()
+    officer.refresh_from_db()
+    assert officer.locked_at is None

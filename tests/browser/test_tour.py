@@ -55,7 +55,7 @@ def test_commander_tour(
     expect(page.get_by_test_id("capacity")).to_have_text("5")
     expect(page.get_by_test_id("occupied")).to_have_text("3")
     expect(page.get_by_test_id("out-of-service")).to_have_text("1")
-    assert nav_labels(page) == ["Dashboard", "Facility", "Audit log"]
+    assert nav_labels(page) == ["Dashboard", "Facility", "Staff", "Audit log"]
     screenshot(page, "dashboard")
 
     page.get_by_role("navigation", name="Main").get_by_role("link", name="Facility").click()

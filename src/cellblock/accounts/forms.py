@@ -7,6 +7,7 @@ from django.contrib.auth.forms import AuthenticationForm
 
 from cellblock.accounts.backends import ACCOUNT_LOCKED_FLAG
 from cellblock.accounts.services import ACCOUNT_LOCKED
+from cellblock.core.roles import Role
 
 
 class SignInForm(AuthenticationForm):
@@ -35,3 +36,24 @@ class ApiTokenForm(forms.Form):
         widget=forms.DateTimeInput(attrs={"type": "datetime-local"}),
         help_text="Leave empty for a token that lasts until revoked.",
     )
+
+
+class StaffForm(forms.Form):
+    username = forms.CharField(max_length=150)
+    full_name = forms.CharField(max_length=200)
+    email = forms.EmailField(required=False)
+    password = forms.CharField(
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+        help_text="At least 12 characters; the person changes it later.",
+    )
+    roles = forms.MultipleChoiceField(
+        choices=Role.choices, widget=forms.CheckboxSelectMultiple, help_text="At this facility."
+    )
+
+
+class ReasonForm(forms.Form):
+    reason = forms.CharField(max_length=1000)
+
+
+class RoleForm(forms.Form):
+    role = forms.ChoiceField(choices=Role.choices)

@@ -218,6 +218,66 @@ def account_unlock(*, actor: User, user: User, reason: str) -> User:
     return locked
 
 
+def staff_create(
+    *,
+    actor: User,
+    facility: Facility,
+    username: str,
+    full_name: str,
+    password: str,
+    roles: list[str],
+    email: str = "",
+) -> User:
+    """A new member of staff with their first roles at ``facility``, all or nothing."""
+    _require_admin_of(actor, facility)
+    if not roles:
+        raise ValidationFailed.for_fields({"roles": ["give at least one role."]})
+    bad = [role for role in roles if role not in Role.values]
+    if bad:
+        raise ValidationFailed.for_fields(
+            {"roles": [f"'{r}' is not a role; choose from {', '.join(Role.values)}." for r in bad]}
+        )
+    with transaction.atomic():
+        user = user_create(
+            actor=actor, username=username, full_name=full_name, password=password, email=email
+        )
+        for role in dict.fromkeys(roles):
+            membership_grant(actor=actor, user=user, facility=facility, role=role)
+    return user
+
+
+def staff_set_active(*, actor: User, user: User, active: bool, reason: str) -> User:
+    """Deactivate a member of staff who left (or reactivate one who returned).
+
+    A deactivated account cannot sign in and its API tokens stop working; its
+    history stays, since audit events point at it.
+    """
+    facilities = Facility.objects.filter(memberships__user=user).distinct()
+    if not any(Perm.STAFF_MANAGE in actor.perms_at(f.pk) for f in facilities):
+        raise PermissionDenied(
+            "Changing this account needs the administrator role at one of its facilities.",
+            code="missing_role",
+        )
+    if actor.pk == user.pk and not active:
+        raise Conflict("You cannot deactivate your own account.", code="self_deactivation")
+    if not reason.strip():
+        raise ValidationFailed.for_fields({"reason": ["is required."]})
+    with transaction.atomic():
+        target = User.objects.select_for_update().get(pk=user.pk)
+        if target.is_active == active:
+            state = "active" if active else "inactive"
+            raise Conflict(f"{target} is already {state}.", code="no_change")
+        target.is_active = active
+        target.save(update_fields=["is_active"])
+        audit_record(
+            actor=actor,
+            action="user.activate" if active else "user.deactivate",
+            obj=target,
+            reason=reason.strip(),
+        )
+    return target
+
+
 # --- API tokens ------------------------------------------------------------
 
 

@@ -7,10 +7,9 @@ import datetime as dt
 from django.http import HttpRequest
 from ninja import Router, Schema
 
-from cellblock.accounts.models import User
 from cellblock.audit.models import AuditEvent
 from cellblock.audit.selectors import audit_chain_verify, audit_events, audit_head, head_signature
-from cellblock.core.access import api_requires
+from cellblock.core.access import acting_user, api_requires
 from cellblock.core.roles import Perm
 
 router = Router()
@@ -58,10 +57,6 @@ def _event_out(event: AuditEvent) -> EventOut:
     )  # fmt: skip
 
 
-def _user(request: HttpRequest) -> User:
-    return request.auth  # type: ignore[attr-defined]
-
-
 def _utc(moment: dt.datetime | None) -> dt.datetime | None:
     if moment is not None and moment.tzinfo is None:
         return moment.replace(tzinfo=dt.UTC)
@@ -86,7 +81,7 @@ def list_events(
     """
     events = audit_events(
         actor=actor, object_id=object_id, object_type=object_type, action=action,
-        outcome=outcome, facility_ids=_user(request).facilities_with(Perm.AUDIT_READ),
+        outcome=outcome, facility_ids=acting_user(request).facilities_with(Perm.AUDIT_READ),
         since=_utc(since), until=_utc(until),
     )  # fmt: skip
     return [_event_out(e) for e in events[: max(1, min(limit, 1000))]]

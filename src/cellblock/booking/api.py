@@ -10,11 +10,10 @@ from django.http import HttpRequest
 from ninja import Router, Schema, Status
 from pydantic import Field
 
-from cellblock.accounts.models import User
 from cellblock.booking import services
 from cellblock.booking.models import Booking, BookingSource, BookingStatus, LegalStatus, ReleaseType
 from cellblock.booking.selectors import booking_get_for_user, bookings_for_user
-from cellblock.core.access import api_requires
+from cellblock.core.access import acting_user, api_requires
 from cellblock.core.roles import Perm
 from cellblock.facilities.selectors import facility_get_for_user
 from cellblock.people.api import PersonOut, person_out
@@ -70,13 +69,9 @@ def booking_out(booking: Booking) -> BookingOut:
     )  # fmt: skip
 
 
-def _user(request: HttpRequest) -> User:
-    return request.auth  # type: ignore[attr-defined]
-
-
 @router.get("/", response=list[BookingOut], auth=api_requires(Perm.BOOKING_VIEW))
 def list_bookings(request: HttpRequest, open_only: bool = True) -> list[BookingOut]:
-    bookings = bookings_for_user(_user(request), open_only=open_only).prefetch_related(
+    bookings = bookings_for_user(acting_user(request), open_only=open_only).prefetch_related(
         "person__identifiers"
     )
     return [booking_out(b) for b in bookings[:500]]
@@ -86,7 +81,7 @@ def list_bookings(request: HttpRequest, open_only: bool = True) -> list[BookingO
 def open_booking(request: HttpRequest, payload: BookingIn) -> Status[BookingOut]:
     from cellblock.core.errors import ValidationFailed
 
-    user = _user(request)
+    user = acting_user(request)
     facility = facility_get_for_user(user, payload.facility, Perm.BOOKING_CREATE)
     if (payload.person_id is None) == (payload.person is None):
         raise ValidationFailed.for_fields(
@@ -106,7 +101,7 @@ def open_booking(request: HttpRequest, payload: BookingIn) -> Status[BookingOut]
 
 @router.get("/{booking_number}", response=BookingOut, auth=api_requires(Perm.BOOKING_VIEW))
 def get_booking(request: HttpRequest, booking_number: str) -> BookingOut:
-    return booking_out(booking_get_for_user(_user(request), booking_number))
+    return booking_out(booking_get_for_user(acting_user(request), booking_number))
 
 
 @router.post(
@@ -115,7 +110,7 @@ def get_booking(request: HttpRequest, booking_number: str) -> BookingOut:
 def transition_booking(
     request: HttpRequest, booking_number: str, payload: TransitionIn
 ) -> BookingOut:
-    user = _user(request)
+    user = acting_user(request)
     booking = booking_get_for_user(user, booking_number)
     updated = services.booking_transition(
         actor=user, booking=booking, to=payload.to, release_type=payload.release_type or "",

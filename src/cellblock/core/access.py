@@ -262,3 +262,8 @@ def undeclared_endpoints(
 ) -> list[Endpoint]:
     """Pages and API operations that do not say who may use them."""
     return [endpoint for endpoint in endpoints(patterns) if not endpoint.declared]
+
+
+def acting_user(request: HttpRequest) -> User:
+    """The member of staff an API operation's auth resolved (token or session)."""
+    return request.auth  # type: ignore[attr-defined]

@@ -15,6 +15,7 @@ from cellblock.core.roles import Perm
 NAVIGATION: tuple[tuple[str, str, Perm], ...] = (
     ("Dashboard", "core:dashboard", Perm.DASHBOARD_VIEW),
     ("Facility", "facilities:tree", Perm.FACILITY_VIEW),
+    ("Staff", "accounts:staff", Perm.STAFF_VIEW),
     ("Audit log", "audit:log", Perm.AUDIT_READ),
 )
 

@@ -10,7 +10,7 @@ from ninja import Router, Schema, Status
 from pydantic import Field
 
 from cellblock.accounts.models import User
-from cellblock.core.access import api_requires
+from cellblock.core.access import acting_user, api_requires
 from cellblock.core.errors import NotFound
 from cellblock.core.roles import Perm
 from cellblock.facilities import selectors, services
@@ -25,10 +25,6 @@ from cellblock.facilities.models import (
 )
 
 router = Router()
-
-
-def _user(request: HttpRequest) -> User:
-    return request.auth  # type: ignore[attr-defined]
 
 
 # --- schemas -----------------------------------------------------------------
@@ -221,18 +217,18 @@ def _unit_for(user: User, public_id: uuid.UUID) -> HousingUnit:
 
 @router.get("/", response=list[FacilityOut], auth=api_requires(Perm.FACILITY_VIEW))
 def list_facilities(request: HttpRequest) -> list[FacilityOut]:
-    return [_facility_out(f) for f in selectors.facilities_for_user(_user(request))]
+    return [_facility_out(f) for f in selectors.facilities_for_user(acting_user(request))]
 
 
 @router.get("/{facility_id}/tree", response=TreeOut, auth=api_requires(Perm.FACILITY_VIEW))
 def facility_tree(request: HttpRequest, facility_id: uuid.UUID) -> TreeOut:
-    facility = selectors.facility_get_for_user(_user(request), facility_id)
+    facility = selectors.facility_get_for_user(acting_user(request), facility_id)
     return _tree_out(selectors.facility_tree(facility))
 
 
 @router.get("/{facility_id}/policy", response=dict[str, Any], auth=api_requires(Perm.FACILITY_VIEW))
 def facility_policy(request: HttpRequest, facility_id: uuid.UUID) -> dict[str, Any]:
-    facility = selectors.facility_get_for_user(_user(request), facility_id)
+    facility = selectors.facility_get_for_user(acting_user(request), facility_id)
     policy = FacilityPolicy.objects.get(facility=facility)
     return {
         f.name: getattr(policy, f.name)
@@ -247,7 +243,7 @@ def facility_policy(request: HttpRequest, facility_id: uuid.UUID) -> dict[str, A
 def update_policy(
     request: HttpRequest, facility_id: uuid.UUID, payload: dict[str, int | bool]
 ) -> dict[str, Any]:
-    user = _user(request)
+    user = acting_user(request)
     facility = selectors.facility_get_for_user(user, facility_id)
     services.facility_policy_update(actor=user, facility=facility, **payload)
     return facility_policy(request, facility_id)
@@ -259,7 +255,7 @@ def update_policy(
 def create_zone(
     request: HttpRequest, facility_id: uuid.UUID, payload: ZoneIn
 ) -> Status[CreatedOut]:
-    user = _user(request)
+    user = acting_user(request)
     facility = selectors.facility_get_for_user(user, facility_id)
     zone = services.zone_create(actor=user, facility=facility, **payload.dict())
     return Status(201, CreatedOut(id=zone.public_id))
@@ -269,7 +265,7 @@ def create_zone(
     "/zones/{zone_id}/units", response={201: CreatedOut}, auth=api_requires(Perm.FACILITY_CONFIGURE)
 )
 def create_unit(request: HttpRequest, zone_id: uuid.UUID, payload: UnitIn) -> Status[CreatedOut]:
-    user = _user(request)
+    user = acting_user(request)
     unit = services.unit_create(actor=user, zone=_zone_for(user, zone_id), **payload.dict())
     return Status(201, CreatedOut(id=unit.public_id))
 
@@ -278,7 +274,7 @@ def create_unit(request: HttpRequest, zone_id: uuid.UUID, payload: UnitIn) -> St
     "/units/{unit_id}/cells", response={201: CreatedOut}, auth=api_requires(Perm.FACILITY_CONFIGURE)
 )
 def create_cell(request: HttpRequest, unit_id: uuid.UUID, payload: CellIn) -> Status[CreatedOut]:
-    user = _user(request)
+    user = acting_user(request)
     cell = services.cell_create(actor=user, unit=_unit_for(user, unit_id), **payload.dict())
     return Status(201, CreatedOut(id=cell.public_id))
 
@@ -287,7 +283,7 @@ def create_cell(request: HttpRequest, unit_id: uuid.UUID, payload: CellIn) -> St
     "/cells/{cell_id}/features", response=CreatedOut, auth=api_requires(Perm.FACILITY_CONFIGURE)
 )
 def set_cell_feature(request: HttpRequest, cell_id: uuid.UUID, payload: FeatureIn) -> CreatedOut:
-    user = _user(request)
+    user = acting_user(request)
     cell = selectors.cell_get_for_user(user, cell_id)
     services.cell_feature_set(actor=user, cell=cell, **payload.dict())
     return CreatedOut(id=cell.public_id)
@@ -297,7 +293,7 @@ def set_cell_feature(request: HttpRequest, cell_id: uuid.UUID, payload: FeatureI
     "/cells/{cell_id}/service", response=CreatedOut, auth=api_requires(Perm.FACILITY_CONFIGURE)
 )
 def set_cell_service(request: HttpRequest, cell_id: uuid.UUID, payload: ServiceIn) -> CreatedOut:
-    user = _user(request)
+    user = acting_user(request)
     cell = selectors.cell_get_for_user(user, cell_id)
     services.cell_set_service(actor=user, cell=cell, **payload.dict())
     return CreatedOut(id=cell.public_id)
@@ -309,7 +305,7 @@ def set_cell_service(request: HttpRequest, cell_id: uuid.UUID, payload: ServiceI
 def create_post(
     request: HttpRequest, facility_id: uuid.UUID, payload: PostIn
 ) -> Status[CreatedOut]:
-    user = _user(request)
+    user = acting_user(request)
     facility = selectors.facility_get_for_user(user, facility_id)
     zone = _zone_for(user, payload.zone) if payload.zone else None
     cell = selectors.cell_get_for_user(user, payload.cell) if payload.cell else None

@@ -8,8 +8,7 @@ import uuid
 from django.http import HttpRequest
 from ninja import Router, Schema
 
-from cellblock.accounts.models import User
-from cellblock.core.access import api_requires
+from cellblock.core.access import acting_user, api_requires
 from cellblock.core.roles import Perm
 from cellblock.people.models import Person
 from cellblock.people.selectors import person_get_for_user, persons_for_user
@@ -34,13 +33,9 @@ def person_out(person: Person) -> PersonOut:
     )  # fmt: skip
 
 
-def _user(request: HttpRequest) -> User:
-    return request.auth  # type: ignore[attr-defined]
-
-
 @router.get("/", response=list[PersonOut], auth=api_requires(Perm.PERSON_VIEW))
 def list_people(request: HttpRequest, q: str = "") -> list[PersonOut]:
-    people = persons_for_user(_user(request))
+    people = persons_for_user(acting_user(request))
     if q:
         people = people.filter(family_name__icontains=q) | people.filter(given_name__icontains=q)
     return [person_out(p) for p in people[:200]]
@@ -48,4 +43,4 @@ def list_people(request: HttpRequest, q: str = "") -> list[PersonOut]:
 
 @router.get("/{person_id}", response=PersonOut, auth=api_requires(Perm.PERSON_VIEW))
 def get_person(request: HttpRequest, person_id: uuid.UUID) -> PersonOut:
-    return person_out(person_get_for_user(_user(request), person_id))
+    return person_out(person_get_for_user(acting_user(request), person_id))

@@ -252,3 +252,19 @@ def test_nobody_revokes_someone_elses_token_through_their_own_pages(
     assert (page.status_code, api.status_code) == (404, 404)
     issued.token.refresh_from_db()
     assert issued.token.revoked_at is None
+
+
+def test_the_tokens_page_shows_an_expired_token_as_expired(officer, client_for):
+    import datetime as dt
+
+    import time_machine
+
+    from cellblock.accounts.services import api_token_create
+    from cellblock.core import clock
+
+    api_token_create(
+        actor=officer, name="night tablet", expires_at=clock.now() + dt.timedelta(hours=1)
+    )
+    with time_machine.travel(clock.now() + dt.timedelta(hours=2)):
+        page = client_for(officer).get("/accounts/tokens/")
+    assert "Expired" in page.content.decode()
