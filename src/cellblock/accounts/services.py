@@ -36,6 +36,13 @@ def _require_admin_of(actor: User, facility: Facility) -> None:
         )
 
 
+def _require_admin_of_any_facility_of(actor: User, user_id: int, message: str) -> None:
+    """Accounts span facilities: an administrator at any one of them may act on it."""
+    facility_ids = Membership.objects.filter(user_id=user_id).values_list("facility_id", flat=True)
+    if not any(Perm.STAFF_MANAGE in actor.perms_at(fid) for fid in set(facility_ids)):
+        raise PermissionDenied(message, code="missing_role")
+
+
 def user_create(
     *,
     actor: User | None,
@@ -198,12 +205,11 @@ def logout_record(*, user: User, reason: str = "") -> None:
 
 def account_unlock(*, actor: User, user: User, reason: str) -> User:
     """Release a locked account.  Needs STAFF_MANAGE at one of the user's facilities."""
-    facilities = Facility.objects.filter(memberships__user=user).distinct()
-    if not any(Perm.STAFF_MANAGE in actor.perms_at(f.pk) for f in facilities):
-        raise PermissionDenied(
-            "Releasing a locked account needs the administrator role at one of its facilities.",
-            code="missing_role",
-        )
+    _require_admin_of_any_facility_of(
+        actor,
+        user.pk,
+        "Releasing a locked account needs the administrator role at one of its facilities.",
+    )
     if not reason.strip():
         raise ValidationFailed.for_fields({"reason": ["is required to release a locked account."]})
     with transaction.atomic():
@@ -252,12 +258,11 @@ def staff_set_active(*, actor: User, user: User, active: bool, reason: str) -> U
     A deactivated account cannot sign in and its API tokens stop working; its
     history stays, since audit events point at it.
     """
-    facilities = Facility.objects.filter(memberships__user=user).distinct()
-    if not any(Perm.STAFF_MANAGE in actor.perms_at(f.pk) for f in facilities):
-        raise PermissionDenied(
-            "Changing this account needs the administrator role at one of its facilities.",
-            code="missing_role",
-        )
+    _require_admin_of_any_facility_of(
+        actor,
+        user.pk,
+        "Changing this account needs the administrator role at one of its facilities.",
+    )
     if actor.pk == user.pk and not active:
         raise Conflict("You cannot deactivate your own account.", code="self_deactivation")
     if not reason.strip():
@@ -328,9 +333,9 @@ def api_token_create(
 def api_token_revoke(*, actor: User, token: ApiToken) -> ApiToken:
     """Revoke one's own token (administrators may revoke anyone's at their facility)."""
     if token.user_id != actor.pk:
-        owner_facilities = Facility.objects.filter(memberships__user_id=token.user_id).distinct()
-        if not any(Perm.STAFF_MANAGE in actor.perms_at(f.pk) for f in owner_facilities):
-            raise PermissionDenied("Only the owner or an administrator may revoke this token.")
+        _require_admin_of_any_facility_of(
+            actor, token.user_id, "Only the owner or an administrator may revoke this token."
+        )
     with transaction.atomic():
         locked = ApiToken.objects.select_for_update().get(pk=token.pk)
         if locked.revoked_at is not None:
