@@ -60,6 +60,8 @@ INSTALLED_APPS = [
     "cellblock.people",
     "cellblock.booking",
     "cellblock.housing",
+    "cellblock.classification",
+    "cellblock.exchange",
     "cellblock.demo",
 ]
 
@@ -151,6 +153,14 @@ STATIC_URL = "/static/"
 STATIC_ROOT = VAR_DIR / "static"
 # Project-wide assets (layout CSS, vendored htmx) live beside the templates.
 STATICFILES_DIRS = [BASE_DIR / "static"]
+
+# Booking photos.  They are never served from MEDIA_URL: a view checks who
+# asks (people/views.py), so the directory must not be exposed by a web server.
+MEDIA_ROOT = Path(os.environ.get("CELLBLOCK_MEDIA_ROOT", VAR_DIR / "media"))
+CELLBLOCK_PHOTO_MAX_BYTES = int(os.environ.get("CELLBLOCK_PHOTO_MAX_BYTES", str(5 * 1024 * 1024)))
+# Larger images are refused before decoding (a small file can unpack to gigabytes).
+CELLBLOCK_PHOTO_MAX_PIXELS = 40_000_000
+CELLBLOCK_PHOTO_THUMBNAIL_PX = 240
 
 MESSAGE_STORAGE = "django.contrib.messages.storage.session.SessionStorage"
 

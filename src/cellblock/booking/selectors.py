@@ -1,13 +1,36 @@
-"""Reads of bookings, limited to the user's facilities."""
+"""Reads of bookings, limited to the user's facilities: roster, search, checklist, profile."""
 
 from __future__ import annotations
 
-from django.db.models import QuerySet
+import datetime as dt
+import re
+import uuid
+from dataclasses import dataclass, field
+from math import ceil
+
+from django.db.models import OuterRef, Prefetch, Q, QuerySet, Subquery
 
 from cellblock.accounts.models import User
-from cellblock.booking.models import OPEN_STATUSES, Booking
+from cellblock.booking.checklist import StepState, step_state
+from cellblock.booking.models import (
+    OPEN_STATUSES,
+    Booking,
+    BookingStatus,
+    CustodyLevel,
+    IntakeStep,
+)
+from cellblock.classification.models import Flag, FlagKind
+from cellblock.classification.selectors import active_flags_q
+from cellblock.core import clock
 from cellblock.core.errors import NotFound
 from cellblock.core.roles import Perm
+from cellblock.facilities.models import Facility
+from cellblock.housing.models import BedAssignment
+from cellblock.people.models import PersonPhoto
+from cellblock.people.names import name_key
+
+ROSTER_PAGE_SIZE = 50
+UNCLASSIFIED = "unclassified"
 
 
 def bookings_for_user(user: User, *, open_only: bool = False) -> QuerySet[Booking]:
@@ -20,7 +43,240 @@ def bookings_for_user(user: User, *, open_only: bool = False) -> QuerySet[Bookin
 
 
 def booking_get_for_user(user: User, booking_number: str) -> Booking:
-    booking = bookings_for_user(user).filter(booking_number=booking_number).first()
+    booking = bookings_for_user(user).filter(booking_number=booking_number.upper()).first()
     if booking is None:
         raise NotFound(f"No booking {booking_number}.")
     return booking
+
+
+# --- Roster and search -----------------------------------------------------
+
+
+def _with_housing_and_photo(bookings: QuerySet[Booking], now: dt.datetime) -> QuerySet[Booking]:
+    """Each booking with its current cell and bed, active flags and photo: no per-row query."""
+    current_bed = BedAssignment.objects.filter(booking=OuterRef("pk"), ended_at__isnull=True)
+    current_photo = PersonPhoto.objects.filter(person=OuterRef("person_id")).order_by(
+        "-taken_at", "-id"
+    )
+    return (
+        bookings.select_related("person")
+        .annotate(
+            unit_code=Subquery(current_bed.values("bed__cell__unit__code")[:1]),
+            cell_code=Subquery(current_bed.values("bed__cell__code")[:1]),
+            bed_label=Subquery(current_bed.values("bed__label")[:1]),
+            photo_id=Subquery(current_photo.values("public_id")[:1]),
+        )
+        .prefetch_related(
+            Prefetch(
+                "flags",
+                queryset=Flag.objects.filter(active_flags_q(now)).order_by("kind"),
+                to_attr="active_flags",
+            )
+        )
+    )
+
+
+_BOOKING_NUMBER = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,9}-\d{4}-\d{1,9}$")
+_DATE_FORMATS = ("%Y-%m-%d", "%d.%m.%Y", "%d/%m/%Y")
+
+
+def _as_date(text: str) -> dt.date | None:
+    for fmt in _DATE_FORMATS:
+        try:
+            return dt.datetime.strptime(text, fmt).date()  # noqa: DTZ007 (a calendar date)
+        except ValueError:
+            continue
+    return None
+
+
+def search_q(text: str) -> Q:
+    """A booking number, a date of birth, or words that start the names (any order).
+
+    "nar uzu", "Uzumaki Naruto" and "NARUTO" find Naruto Uzumaki; accents and
+    case do not matter.
+    """
+    text = text.strip()
+    if not text:
+        return Q()
+    if _BOOKING_NUMBER.match(text):
+        return Q(booking_number=text.upper())
+    born = _as_date(text)
+    if born is not None:
+        return Q(person__date_of_birth=born)
+    condition = Q()
+    for word in name_key(text).split():
+        condition &= (
+            Q(person__family_key__startswith=word)
+            | Q(person__given_key__startswith=word)
+            | Q(person__family_key__contains=f" {word}")
+            | Q(person__given_key__contains=f" {word}")
+        )
+    return condition
+
+
+@dataclass(frozen=True)
+class RosterFilters:
+    q: str = ""
+    unit: str = ""  # a housing unit's public id
+    status: str = ""  # intake / in_custody; blank: both
+    custody_level: str = ""  # a CustodyLevel, or "unclassified"
+    flag: str = ""  # a FlagKind
+
+
+ROSTER_SORTS: dict[str, tuple[str, ...]] = {
+    "name": ("person__family_key", "person__given_key", "booking_number"),
+    "booking": ("booking_number",),
+    "booked": ("booked_at", "booking_number"),
+    "housing": ("cell_code", "bed_label", "booking_number"),
+    "level": ("custody_level", "person__family_key", "booking_number"),
+    "born": ("person__date_of_birth", "booking_number"),
+}
+
+
+@dataclass
+class RosterPage:
+    rows: list[Booking]
+    count: int
+    page: int
+    pages: int
+    sort: str
+    descending: bool
+    filters: RosterFilters
+    per_page: int = ROSTER_PAGE_SIZE
+    extra: dict[str, object] = field(default_factory=dict)
+
+
+def roster_filter_errors(filters: RosterFilters) -> dict[str, list[str]]:
+    errors: dict[str, list[str]] = {}
+    if filters.status and filters.status not in (BookingStatus.INTAKE, BookingStatus.IN_CUSTODY):
+        errors["status"] = ["must be intake or in_custody."]
+    if filters.custody_level and filters.custody_level not in (
+        *CustodyLevel.values,
+        UNCLASSIFIED,
+    ):
+        errors["custody_level"] = [
+            f"must be one of {', '.join((*CustodyLevel.values, UNCLASSIFIED))}."
+        ]
+    if filters.flag and filters.flag not in FlagKind.values:
+        errors["flag"] = [f"must be one of {', '.join(FlagKind.values)}."]
+    return errors
+
+
+def roster_page(
+    facility: Facility,
+    filters: RosterFilters,
+    *,
+    sort: str = "name",
+    descending: bool = False,
+    page: int = 1,
+    per_page: int = ROSTER_PAGE_SIZE,
+) -> RosterPage:
+    """The current population of ``facility``: three queries whatever its size.
+
+    One to count, one for the page (person, housing and photo joined in), one
+    for the page's active flags.  Filters are validated by the caller
+    (``roster_filter_errors``); unknown values here simply match nothing.
+    """
+    now = clock.now()
+    bookings = Booking.objects.filter(facility=facility, status__in=OPEN_STATUSES)
+    if filters.status:
+        bookings = bookings.filter(status=filters.status)
+    if filters.custody_level == UNCLASSIFIED:
+        bookings = bookings.filter(custody_level="")
+    elif filters.custody_level:
+        bookings = bookings.filter(custody_level=filters.custody_level)
+    if filters.unit:
+        try:
+            unit_id = uuid.UUID(filters.unit)
+        except ValueError:
+            bookings = bookings.none()
+        else:
+            housed_there = BedAssignment.objects.filter(
+                ended_at__isnull=True, bed__cell__unit__public_id=unit_id
+            ).values("booking_id")
+            bookings = bookings.filter(pk__in=housed_there)
+    if filters.flag:
+        flagged = Flag.objects.filter(active_flags_q(now), kind=filters.flag).values("booking_id")
+        bookings = bookings.filter(pk__in=flagged)
+    bookings = bookings.filter(search_q(filters.q))
+    count = bookings.count()
+    pages = max(1, ceil(count / per_page))
+    page = min(max(1, page), pages)
+    order = ROSTER_SORTS.get(sort) or ROSTER_SORTS["name"]
+    if descending:
+        order = tuple(f"-{name}" for name in order)
+    rows = list(
+        _with_housing_and_photo(bookings, now).order_by(*order)[
+            (page - 1) * per_page : page * per_page
+        ]
+    )
+    return RosterPage(
+        rows=rows, count=count, page=page, pages=pages, sort=sort if sort in ROSTER_SORTS else
+        "name", descending=descending, filters=filters, per_page=per_page,
+    )  # fmt: skip
+
+
+def booking_search(user: User, text: str, *, limit: int = 25) -> list[Booking]:
+    """Bookings at the user's facilities matching ``text``, open ones first, newest first.
+
+    Two queries: the bookings (housing and photo joined in) and their flags.
+    """
+    if not text.strip():
+        return []
+    now = clock.now()
+    bookings = Booking.objects.filter(
+        search_q(text), facility_id__in=user.facilities_with(Perm.BOOKING_VIEW)
+    ).select_related("facility")
+    # Open bookings sort before closed ones: intake and in_custody come first.
+    return list(
+        _with_housing_and_photo(bookings, now).order_by(
+            "released_at", "cancelled_at", "-booked_at"
+        )[:limit]
+    )
+
+
+# --- Checklist -------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ChecklistRow:
+    step: IntakeStep
+    state: str
+
+
+def booking_checklist(booking: Booking) -> list[ChecklistRow]:
+    now = clock.now()
+    steps = IntakeStep.objects.filter(booking=booking).select_related("completed_by")
+    return [ChecklistRow(step, step_state(step, now)) for step in steps]
+
+
+@dataclass(frozen=True)
+class OverdueBooking:
+    booking: Booking
+    overdue_steps: list[IntakeStep]
+
+
+def bookings_with_overdue_steps(facility: Facility, *, limit: int = 50) -> list[OverdueBooking]:
+    """Open bookings with a step past its deadline that someone could have completed."""
+    from cellblock.booking.checklist import recorded_steps
+
+    now = clock.now()
+    overdue = IntakeStep.objects.filter(
+        completed_at__isnull=True, due_at__lt=now, step__in=recorded_steps()
+    ).order_by("due_at")
+    bookings = (
+        Booking.objects.filter(
+            facility=facility, status__in=OPEN_STATUSES, pk__in=overdue.values("booking_id")
+        )
+        .select_related("person")
+        .prefetch_related(Prefetch("intake_steps", queryset=overdue, to_attr="overdue_steps"))
+        .order_by("booked_at")[:limit]
+    )
+    return [OverdueBooking(b, b.overdue_steps) for b in bookings]  # type: ignore[attr-defined]
+
+
+def checklist_summary(rows: list[ChecklistRow]) -> dict[str, int]:
+    counts = {StepState.DONE: 0, StepState.OVERDUE: 0, StepState.OPEN: 0, StepState.PENDING: 0}
+    for row in rows:
+        counts[row.state] += 1
+    return counts

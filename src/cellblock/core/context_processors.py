@@ -14,8 +14,11 @@ from cellblock.core.roles import Perm
 # (label, url name, permission needed at the current facility)
 NAVIGATION: tuple[tuple[str, str, Perm], ...] = (
     ("Dashboard", "core:dashboard", Perm.DASHBOARD_VIEW),
+    ("Roster", "booking:roster", Perm.BOOKING_VIEW),
+    ("New booking", "intake:new", Perm.BOOKING_CREATE),
     ("Facility", "facilities:tree", Perm.FACILITY_VIEW),
     ("Staff", "accounts:staff", Perm.STAFF_VIEW),
+    ("Import", "exchange:imports", Perm.RECORDS_IMPORT),
     ("Audit log", "audit:log", Perm.AUDIT_READ),
 )
 

@@ -39,6 +39,10 @@ class Perm(StrEnum):
     BOOKING_RELEASE = "booking.release"
     HOUSING_VIEW = "housing.view"
     HOUSING_ASSIGN = "housing.assign"
+    CLASSIFICATION_EDIT = "classification.edit"
+    # Moving a population in from another system, or taking all of it out.
+    RECORDS_IMPORT = "records.import"
+    RECORDS_EXPORT = "records.export"
 
 
 # Everyone who works with people in custody sees who is held and where.
@@ -58,7 +62,7 @@ ROLE_PERMS: dict[Role, frozenset[Perm]] = {
     Role.SUPERVISOR: _CUSTODY_READ | {Perm.HOUSING_ASSIGN, Perm.STAFF_VIEW, Perm.BOOKING_RELEASE},
     Role.OFFICER: _CUSTODY_READ,
     Role.BOOKING: _CUSTODY_READ | {Perm.PERSON_EDIT, Perm.BOOKING_CREATE},
-    Role.CLASSIFICATION: _CUSTODY_READ | {Perm.HOUSING_ASSIGN},
+    Role.CLASSIFICATION: _CUSTODY_READ | {Perm.HOUSING_ASSIGN, Perm.CLASSIFICATION_EDIT},
     Role.MEDICAL: _CUSTODY_READ,
     Role.COURT: _CUSTODY_READ | {Perm.BOOKING_CREATE, Perm.BOOKING_RELEASE},
     Role.VISITS: _CUSTODY_READ,

@@ -259,6 +259,10 @@ class FacilityPolicy(models.Model):
     prea_reassessment_days = models.PositiveSmallIntegerField(default=30)
     # NCCHC.
     health_assessment_days = models.PositiveSmallIntegerField(default=14)
+    # Intake: identity, charges, property, receiving screening and a bed within
+    # this many hours of booking (local policy); classification per NIC.
+    intake_completion_hours = models.PositiveSmallIntegerField(default=8)
+    classification_initial_hours = models.PositiveSmallIntegerField(default=48)
     # Formal counts (Fresno D-300, CDCR).
     formal_counts_per_day = models.PositiveSmallIntegerField(default=2)
     # Visits (Mesa Co., Fresno Co.).

@@ -15,6 +15,8 @@ POLICY_SOURCES: dict[str, str] = {
     "prea_screening_hours": "28 CFR 115.41",
     "prea_reassessment_days": "28 CFR 115.41",
     "health_assessment_days": "NCCHC",
+    "intake_completion_hours": "local policy",
+    "classification_initial_hours": "NIC objective jail classification",
     "formal_counts_per_day": "Fresno D-300, CDCR",
     "visit_length_minutes": "Mesa Co., Fresno Co.",
     "visits_per_day": "Mesa Co., Fresno Co.",

@@ -6,7 +6,8 @@ from django.db import transaction
 
 from cellblock.accounts.models import User
 from cellblock.audit.services import audit_record
-from cellblock.booking.models import OPEN_STATUSES, Booking
+from cellblock.booking.models import OPEN_STATUSES, Booking, IntakeStepCode
+from cellblock.booking.services import intake_step_complete
 from cellblock.core import clock
 from cellblock.core.errors import Conflict, PermissionDenied
 from cellblock.core.roles import Perm
@@ -42,6 +43,9 @@ def bed_assign(
             current.save(update_fields=["ended_at"])
         assignment = BedAssignment.objects.create(
             booking=locked, bed=bed, started_at=now, reason=reason
+        )
+        intake_step_complete(
+            actor=actor, booking=locked, step=IntakeStepCode.HOUSING, note=f"{bed.cell}/{bed}"
         )
         audit_record(
             actor=actor, action="housing.assign", obj=locked, facility=facility, reason=reason,

@@ -21,6 +21,10 @@ class Person(models.Model):
     public_id = public_id_field()
     given_name = models.CharField(max_length=100)
     family_name = models.CharField(max_length=100)
+    # ``names.name_key`` of the names, kept in step by the services: what the
+    # duplicate check and the search compare.
+    given_key = models.CharField(max_length=100, db_index=True, default="", editable=False)
+    family_key = models.CharField(max_length=100, db_index=True, default="", editable=False)
     date_of_birth = models.DateField(null=True, blank=True)
     sex = models.CharField(max_length=8, choices=Sex.choices, default=Sex.UNKNOWN)
     created_at = models.DateTimeField()
@@ -62,12 +66,14 @@ class PersonIdentifier(models.Model):
     person = models.ForeignKey(Person, on_delete=models.PROTECT, related_name="identifiers")
     kind = models.CharField(max_length=20, choices=IdentifierKind.choices)
     value = models.CharField(max_length=64)
+    # ``names.identifier_key`` of the value: "AB-123" and "ab 123" are one document.
+    value_key = models.CharField(max_length=64, default="", editable=False)
 
     class Meta:
         ordering = ["kind", "value"]
         constraints = [
             # The same document number cannot belong to two people.
-            models.UniqueConstraint(fields=["kind", "value"], name="people_identifier_unique"),
+            models.UniqueConstraint(fields=["kind", "value_key"], name="people_identifier_unique"),
             models.CheckConstraint(
                 condition=Q(kind__in=IdentifierKind.values), name="people_identifier_kind_valid"
             ),
@@ -75,3 +81,44 @@ class PersonIdentifier(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} {self.value}"
+
+
+class PhotoFormat(models.TextChoices):
+    JPEG = "image/jpeg", "JPEG"
+    PNG = "image/png", "PNG"
+
+
+class PersonPhoto(models.Model):
+    """A booking photo.  Files are named by their SHA-256, so a file never changes."""
+
+    public_id = public_id_field()
+    person = models.ForeignKey(Person, on_delete=models.PROTECT, related_name="photos")
+    booking = models.ForeignKey(
+        "booking.Booking", on_delete=models.PROTECT, null=True, blank=True, related_name="photos"
+    )
+    sha256 = models.CharField(max_length=64)
+    content_type = models.CharField(max_length=16, choices=PhotoFormat.choices)
+    byte_size = models.PositiveIntegerField()
+    width = models.PositiveIntegerField()
+    height = models.PositiveIntegerField()
+    image = models.FileField(max_length=200)
+    thumbnail = models.FileField(max_length=200)
+    taken_at = models.DateTimeField()
+    taken_by = models.ForeignKey(
+        "accounts.User", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["-taken_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["person", "sha256"], name="people_photo_once_per_person"
+            ),
+            models.CheckConstraint(
+                condition=Q(content_type__in=PhotoFormat.values),
+                name="people_photo_format_valid",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"photo {self.sha256[:12]} of {self.person_id}"

@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import uuid
+from dataclasses import dataclass
 
 from django.db.models import Q, QuerySet
 
 from cellblock.accounts.models import User
+from cellblock.booking.models import OPEN_STATUSES, Booking
 from cellblock.core.errors import NotFound
 from cellblock.core.ids import parse_public_id
 from cellblock.core.roles import Perm
 from cellblock.people.models import Person
+from cellblock.people.names import identifier_key, name_key
 
 
 def persons_for_user(user: User) -> QuerySet[Person]:
@@ -26,6 +30,110 @@ def persons_for_user(user: User) -> QuerySet[Person]:
 def person_get_for_user(user: User, public_id: str | uuid.UUID) -> Person:
     key = parse_public_id(public_id, what="person")
     person = persons_for_user(user).filter(public_id=key).first()
+    if person is None:
+        raise NotFound(f"No person with id {key}.")
+    return person
+
+
+@dataclass(frozen=True)
+class PersonMatch:
+    """A person who may be the one being booked, and why the check thinks so."""
+
+    person: Person
+    reasons: tuple[str, ...]
+    # Higher is surer: a document number outweighs a name.
+    score: int
+    open_booking: str | None
+
+
+MATCH_IDENTIFIER = "same {kind}"
+MATCH_NAME_AND_BIRTH = "same name and date of birth"
+MATCH_NAME = "same name"
+MATCH_SWAPPED_NAME = "same names, given and family swapped"
+MATCH_FAMILY_AND_BIRTH = "same family name and date of birth"
+MATCH_GIVEN_AND_BIRTH = "same given name and date of birth"
+
+
+def person_matches(
+    *,
+    given_name: str = "",
+    family_name: str = "",
+    date_of_birth: dt.date | None = None,
+    identifiers: dict[str, str] | None = None,
+    limit: int = 20,
+) -> list[PersonMatch]:
+    """People already on record who may be this person, surest first.
+
+    Names compare accent- and case-insensitively (``names.name_key``) and
+    documents ignore spaces and dashes (``names.identifier_key``).  The check
+    spans every facility: a person known at another jail of the agency must
+    not be created twice.
+    """
+    given, family = name_key(given_name), name_key(family_name)
+    keys = {kind: identifier_key(value) for kind, value in (identifiers or {}).items() if value}
+    conditions = Q(pk__in=[])
+    for kind, key in keys.items():
+        conditions |= Q(identifiers__kind=kind, identifiers__value_key=key)
+    if given and family:
+        conditions |= Q(given_key=given, family_key=family)
+        conditions |= Q(given_key=family, family_key=given)
+    if date_of_birth is not None and (given or family):
+        conditions |= Q(date_of_birth=date_of_birth) & (
+            Q(family_key=family or None) | Q(given_key=given or None)
+        )
+    candidates = list(
+        Person.objects.filter(conditions).distinct().prefetch_related("identifiers")[: limit * 2]
+    )
+    open_numbers = dict(
+        Booking.objects.filter(person__in=candidates, status__in=OPEN_STATUSES).values_list(
+            "person_id", "booking_number"
+        )
+    )
+    matches = []
+    for person in candidates:
+        reasons: list[str] = []
+        score = 0
+        for identifier in person.identifiers.all():
+            if keys.get(identifier.kind) == identifier.value_key:
+                reasons.append(MATCH_IDENTIFIER.format(kind=identifier.get_kind_display()))
+                score += 100
+        same_birth = date_of_birth is not None and person.date_of_birth == date_of_birth
+        same_name = bool(given and family) and (person.given_key, person.family_key) == (
+            given,
+            family,
+        )
+        if same_name and same_birth:
+            reasons.append(MATCH_NAME_AND_BIRTH)
+            score += 80
+        elif same_name:
+            reasons.append(MATCH_NAME)
+            score += 30
+        elif bool(given and family) and (person.given_key, person.family_key) == (family, given):
+            reasons.append(MATCH_SWAPPED_NAME)
+            score += 25 + (30 if same_birth else 0)
+        elif same_birth and family and person.family_key == family:
+            reasons.append(MATCH_FAMILY_AND_BIRTH)
+            score += 50
+        elif same_birth and given and person.given_key == given:
+            reasons.append(MATCH_GIVEN_AND_BIRTH)
+            score += 40
+        if reasons:
+            matches.append(PersonMatch(person, tuple(reasons), score, open_numbers.get(person.pk)))
+    matches.sort(key=lambda match: (-match.score, match.person.family_key, match.person.pk))
+    return matches[:limit]
+
+
+def person_get_for_booking(user: User, public_id: str | uuid.UUID) -> Person:
+    """A person the user may book: anyone on record, as the duplicate check offers them.
+
+    Booking needs ``booking.create`` somewhere; the booking itself then checks
+    it at the facility.  Reading the person's past records stays limited by
+    ``persons_for_user``.
+    """
+    key = parse_public_id(public_id, what="person")
+    person = None
+    if user.facilities_with(Perm.BOOKING_CREATE):
+        person = Person.objects.filter(public_id=key).prefetch_related("identifiers").first()
     if person is None:
         raise NotFound(f"No person with id {key}.")
     return person
