@@ -20,6 +20,7 @@ from ninja.errors import ValidationError as NinjaValidationError
 from cellblock.accounts.api import router as accounts_router
 from cellblock.audit.api import router as audit_router
 from cellblock.booking.api import router as booking_router
+from cellblock.classification.api import router as classification_router
 from cellblock.core.access import ApiRequires
 from cellblock.core.errors import DomainError, field_errors_from_django
 from cellblock.facilities.api import router as facilities_router
@@ -44,6 +45,7 @@ api.add_router("/accounts", accounts_router, tags=["accounts"])
 api.add_router("/facilities", facilities_router, tags=["facilities"])
 api.add_router("/people", people_router, tags=["people"])
 api.add_router("/bookings", booking_router, tags=["bookings"])
+api.add_router("/classification", classification_router, tags=["classification"])
 api.add_router("/audit", audit_router, tags=["audit"])
 
 

@@ -49,11 +49,23 @@ def booking_get_for_user(user: User, booking_number: str) -> Booking:
     return booking
 
 
+def booking_with_columns_for_user(user: User, booking_number: str) -> Booking:
+    """One booking as the roster shows it (housing, flags, photo), for the user's facilities."""
+    bookings = bookings_for_user(user).filter(booking_number=booking_number.upper())
+    booking = with_roster_columns(bookings).first()
+    if booking is None:
+        raise NotFound(f"No booking {booking_number}.")
+    return booking
+
+
 # --- Roster and search -----------------------------------------------------
 
 
-def _with_housing_and_photo(bookings: QuerySet[Booking], now: dt.datetime) -> QuerySet[Booking]:
+def with_roster_columns(
+    bookings: QuerySet[Booking], now: dt.datetime | None = None
+) -> QuerySet[Booking]:
     """Each booking with its current cell and bed, active flags and photo: no per-row query."""
+    now = now or clock.now()
     current_bed = BedAssignment.objects.filter(booking=OuterRef("pk"), ended_at__isnull=True)
     current_photo = PersonPhoto.objects.filter(person=OuterRef("person_id")).order_by(
         "-taken_at", "-id"
@@ -206,9 +218,7 @@ def roster_page(
     if descending:
         order = tuple(f"-{name}" for name in order)
     rows = list(
-        _with_housing_and_photo(bookings, now).order_by(*order)[
-            (page - 1) * per_page : page * per_page
-        ]
+        with_roster_columns(bookings, now).order_by(*order)[(page - 1) * per_page : page * per_page]
     )
     return RosterPage(
         rows=rows, count=count, page=page, pages=pages, sort=sort if sort in ROSTER_SORTS else
@@ -229,9 +239,9 @@ def booking_search(user: User, text: str, *, limit: int = 25) -> list[Booking]:
     ).select_related("facility")
     # Open bookings sort before closed ones: intake and in_custody come first.
     return list(
-        _with_housing_and_photo(bookings, now).order_by(
-            "released_at", "cancelled_at", "-booked_at"
-        )[:limit]
+        with_roster_columns(bookings, now).order_by("released_at", "cancelled_at", "-booked_at")[
+            :limit
+        ]
     )
 
 
@@ -272,7 +282,7 @@ def bookings_with_overdue_steps(facility: Facility, *, limit: int = 50) -> list[
         .prefetch_related(Prefetch("intake_steps", queryset=overdue, to_attr="overdue_steps"))
         .order_by("booked_at")[:limit]
     )
-    return [OverdueBooking(b, b.overdue_steps) for b in bookings]  # type: ignore[attr-defined]
+    return [OverdueBooking(b, b.overdue_steps) for b in bookings]
 
 
 def checklist_summary(rows: list[ChecklistRow]) -> dict[str, int]:

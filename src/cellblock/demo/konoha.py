@@ -7,6 +7,7 @@ it loads.  Loading twice changes nothing.
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -14,9 +15,16 @@ from django.db import transaction
 
 from cellblock.accounts.models import Membership, User
 from cellblock.accounts.services import membership_grant, user_create
+from cellblock.booking import services as bs
+from cellblock.booking.models import Booking, BookingSource, BookingStatus, PropertyKind
+from cellblock.classification.services import flag_set
+from cellblock.core import clock
 from cellblock.core.roles import Role
 from cellblock.facilities import services as fs
-from cellblock.facilities.models import Agency, Cell, Facility, GuardPost, HousingUnit, Zone
+from cellblock.facilities.models import Agency, Bed, Cell, Facility, GuardPost, HousingUnit, Zone
+from cellblock.housing.services import bed_assign
+from cellblock.people.models import PersonIdentifier
+from cellblock.people.services import person_create
 
 AGENCY_CODE = "KONOHA"
 FACILITY_CODE = "KON"
@@ -123,6 +131,9 @@ def load_konoha(progress: Callable[[str], None] = lambda _: None) -> Facility:
         for staff in STAFF:
             _staff(facility, staff)
         progress("staff")
+        for held in HELD:
+            _book(facility, held)
+        progress("people held")
     return facility
 
 
@@ -166,6 +177,142 @@ def _staff(facility: Facility, staff: DemoStaff) -> User:
         if not Membership.objects.filter(user=user, facility=facility, role=role).exists():
             membership_grant(actor=None, user=user, facility=facility, role=role)
     return user
+
+
+@dataclass(frozen=True)
+class DemoHeld:
+    """A person held at Konoha when the demo opens, booked ``days_ago``."""
+
+    registry: str  # village registry number: how a reload finds them again
+    given_name: str
+    family_name: str
+    born: dt.date
+    sex: str
+    days_ago: int
+    charge: tuple[str, str, str]  # statute, description, severity
+    cell: str
+    flags: tuple[tuple[str, str, str], ...] = ()  # kind, detail, reason
+    property: tuple[str, ...] = ()
+    # Intake finished: identity confirmed, charges and property signed.
+    intake_done: bool = True
+
+
+HELD: tuple[DemoHeld, ...] = (
+    # Case file 2: ten years old, held in the dark isolation cell for months.
+    DemoHeld(
+        "KN-0010-1010",
+        "Naruto",
+        "Uzumaki",
+        dt.date(2016, 10, 10),
+        "male",
+        90,
+        ("KPC 187/664", "Attempted killing of villagers with the fox's chakra", "felony"),
+        "ISO-1",
+        flags=(
+            ("dangerous", "", "The fox's chakra: dangerous to other inmates."),
+            ("juvenile", "", "Ten years old."),
+        ),
+        property=("Orange jumpsuit", "Forehead protector"),
+    ),
+    # Case file 3: pretrial, for the attempted murder of a medic on staff.
+    DemoHeld(
+        "KN-0016-0723",
+        "Sasuke",
+        "Uchiha",
+        dt.date(2010, 7, 23),
+        "male",
+        12,
+        ("KPC 187/664", "Attempted murder of Sakura Haruno", "felony"),
+        "HS-01",
+        flags=(
+            ("escape_risk", "", "Sharingan; left the village before."),
+            ("containment", "chakra-suppression", "Elite shinobi."),
+            ("juvenile", "", "Sixteen years old."),
+        ),
+        property=("Kusanagi sword (sealed)", "Rope belt"),
+    ),
+    DemoHeld(
+        "KN-0031-0412",
+        "Mizuki",
+        "",
+        dt.date(1995, 4, 12),
+        "male",
+        40,
+        ("KPC 484", "Theft of the Scroll of Seals", "felony"),
+        "MC-01",
+        property=("Fuma shuriken (2)", "Flak jacket"),
+    ),
+    DemoHeld(
+        "KN-0029-0228",
+        "Kabuto",
+        "Yakushi",
+        dt.date(1997, 2, 28),
+        "male",
+        21,
+        ("KPC 793", "Espionage for a foreign village", "felony"),
+        "MC-02",
+        flags=(("escape_risk", "", "Medical ninja; infiltration record."),),
+    ),
+    DemoHeld(
+        "KN-0052-0903",
+        "Gatō",
+        "",
+        dt.date(1974, 9, 3),
+        "male",
+        6,
+        ("KPC 470", "Fraud and extortion in the Land of Waves", "misdemeanour"),
+        "MC-03",
+        property=("Walking cane", "Ryō in cash"),
+    ),
+    DemoHeld(
+        "KN-0017-1104",
+        "Kin",
+        "Tsuchi",
+        dt.date(2009, 11, 4),
+        "female",
+        2,
+        ("KPC 242", "Assault during the chūnin exams", "misdemeanour"),
+        "MC-04",
+        flags=(("juvenile", "", "Seventeen years old."),),
+        intake_done=False,
+    ),
+)
+
+
+def _book(facility: Facility, held: DemoHeld) -> Booking | None:
+    """Book, flag and house one person through the services.  Skipped if already on record."""
+    if PersonIdentifier.objects.filter(kind="village_registry", value=held.registry).exists():
+        return None
+    clerk = User.objects.get(username="iruka")
+    classifier = User.objects.get(username="ibiki")
+    person = person_create(
+        actor=clerk, facility=facility, given_name=held.given_name,
+        family_name=held.family_name, date_of_birth=held.born, sex=held.sex,
+        identifiers={"village_registry": held.registry},
+    )  # fmt: skip
+    statute, description, severity = held.charge
+    booking = bs.booking_open(
+        actor=clerk, facility=facility, person=person, source=BookingSource.ARREST,
+        booked_at=clock.now() - dt.timedelta(days=held.days_ago),
+        details=bs.BookingDetails(committing_authority="Konoha Military Police Force"),
+        charges=[bs.ChargeData(statute=statute, description=description, severity=severity)],
+    )  # fmt: skip
+    for item in held.property:
+        bs.property_item_add(
+            actor=clerk, booking=booking,
+            data=bs.PropertyData(kind=PropertyKind.TAKEN, description=item),
+        )  # fmt: skip
+    if held.intake_done:
+        bs.booking_identity_confirm(actor=clerk, booking=booking, method="Village registry")
+        bs.booking_charges_complete(actor=clerk, booking=booking)
+        bs.property_inventory_sign(actor=clerk, booking=booking)
+    for kind, detail, reason in held.flags:
+        flag_set(actor=classifier, booking=booking, kind=kind, detail=detail, reason=reason)
+    bed = Bed.objects.filter(cell__unit__zone__facility=facility, cell__code=held.cell).first()
+    if bed is not None:
+        bed_assign(actor=classifier, booking=booking, bed=bed, reason="Demo population")
+    booking.refresh_from_db()
+    return bs.booking_transition(actor=clerk, booking=booking, to=BookingStatus.IN_CUSTODY)
 
 
 def demo_logins() -> list[tuple[str, str, str]]:

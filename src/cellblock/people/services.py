@@ -16,7 +16,8 @@ from PIL import Image, UnidentifiedImageError
 from cellblock.accounts.models import User
 from cellblock.audit.services import audit_record
 from cellblock.core import clock
-from cellblock.core.errors import Conflict, ValidationFailed
+from cellblock.core.errors import Conflict, PermissionDenied, ValidationFailed
+from cellblock.core.roles import Perm
 from cellblock.facilities.models import Facility
 from cellblock.people.models import (
     IdentifierKind,
@@ -87,13 +88,14 @@ def person_create(
     return person
 
 
+PHOTO_DENIED = "Taking booking photos needs the booking role at the facility."
 PHOTO_NOT_AN_IMAGE = "must be a JPEG or PNG image; this file is not one."
 PHOTO_WRONG_FORMAT = "must be a JPEG or PNG image; this file is {found}."
 PHOTO_TOO_LARGE = "is {size} bytes; the limit is {limit} bytes."
 PHOTO_TOO_MANY_PIXELS = "is {width} x {height} pixels; the limit is {limit} pixels in all."
 PHOTO_EMPTY = "is empty."
 _FORMATS = {"JPEG": PhotoFormat.JPEG, "PNG": PhotoFormat.PNG}
-_EXTENSIONS = {PhotoFormat.JPEG: "jpg", PhotoFormat.PNG: "png"}
+_EXTENSIONS: dict[str, str] = {PhotoFormat.JPEG: "jpg", PhotoFormat.PNG: "png"}
 
 
 def _photo_error(message: str) -> ValidationFailed:
@@ -127,11 +129,11 @@ def _inspect_photo(content: bytes) -> tuple[str, int, int]:
 
 def _thumbnail(content: bytes) -> bytes:
     size = settings.CELLBLOCK_PHOTO_THUMBNAIL_PX
-    with Image.open(io.BytesIO(content)) as image:
-        image = image.convert("RGB")
-        image.thumbnail((size, size))
+    with Image.open(io.BytesIO(content)) as opened:
+        small = opened.convert("RGB")
+        small.thumbnail((size, size))
         out = io.BytesIO()
-        image.save(out, format="JPEG", quality=85)
+        small.save(out, format="JPEG", quality=85)
     return out.getvalue()
 
 
@@ -151,6 +153,9 @@ def person_photo_add(
     facility: Facility | None = None,
 ) -> PersonPhoto:
     """Store a booking photo with its SHA-256 and a thumbnail; the newest is the current one."""
+    where = facility or (booking.facility if booking else None)
+    if actor is not None and (where is None or Perm.BOOKING_CREATE not in actor.perms_at(where.pk)):
+        raise PermissionDenied(PHOTO_DENIED, code="missing_role")
     content_type, width, height = _inspect_photo(content)
     digest = hashlib.sha256(content).hexdigest()
     existing = PersonPhoto.objects.filter(person=person, sha256=digest).first()
@@ -171,7 +176,7 @@ def person_photo_add(
         )  # fmt: skip
         audit_record(
             actor=actor, action="person.photo_add", obj=photo,
-            facility=facility or (booking.facility if booking else None),
+            facility=where,
             object_label=f"photo of {person}",
             changes={"person": str(person.public_id), "sha256": digest,
                      "content_type": content_type, "bytes": len(content),

@@ -67,3 +67,26 @@ def test_the_demo_command_prints_the_logins(capsys):
     out = capsys.readouterr().out
     assert "tsunade" in out
     assert DEMO_PASSWORD in out
+
+
+def test_the_demo_opens_with_naruto_in_isolation_and_sasuke_at_the_end_of_the_corridor(konoha):
+    from cellblock.booking.models import OPEN_STATUSES, Booking
+    from cellblock.housing.models import BedAssignment
+
+    held = Booking.objects.filter(facility=konoha, status__in=OPEN_STATUSES)
+    assert held.count() == 6
+    cells = dict(
+        BedAssignment.objects.filter(ended_at__isnull=True, booking__in=held).values_list(
+            "booking__person__given_name", "bed__cell__code"
+        )
+    )
+    assert cells["Naruto"] == "ISO-1"
+    assert cells["Sasuke"] == "HS-01"
+
+
+def test_the_demo_leaves_one_intake_unfinished_for_the_dashboard(konoha):
+    from cellblock.booking.selectors import bookings_with_overdue_steps
+
+    overdue = bookings_with_overdue_steps(konoha)
+    assert [o.booking.person.given_name for o in overdue] == ["Kin"]
+    assert {s.step for s in overdue[0].overdue_steps} == {"identity", "charges", "property"}

@@ -14,7 +14,7 @@ from cellblock.demo.konoha import (
     load_konoha,
 )
 
-STEPS = 5
+STEPS = 6
 
 
 class Command(BaseCommand):
