@@ -32,7 +32,7 @@ def test_officer_tour(page_as: Any, officer: Any, site: SmallFacility, screensho
     expect(page.get_by_test_id("capacity")).to_have_text("4")
     expect(page.get_by_test_id("occupied")).to_have_text("0")
     # An officer's menu: no audit log.
-    assert nav_labels(page) == ["Dashboard", "Facility"]
+    assert nav_labels(page) == ["Dashboard", "Roster", "Facility"]
     screenshot(page, "dashboard")
 
     page.get_by_role("navigation", name="Main").get_by_role("link", name="Facility").click()
@@ -55,7 +55,15 @@ def test_commander_tour(
     expect(page.get_by_test_id("capacity")).to_have_text("5")
     expect(page.get_by_test_id("occupied")).to_have_text("3")
     expect(page.get_by_test_id("out-of-service")).to_have_text("1")
-    assert nav_labels(page) == ["Dashboard", "Facility", "Staff", "Audit log"]
+    assert nav_labels(page) == [
+        "Dashboard",
+        "Roster",
+        "New booking",
+        "Facility",
+        "Staff",
+        "Import",
+        "Audit log",
+    ]
     screenshot(page, "dashboard")
 
     page.get_by_role("navigation", name="Main").get_by_role("link", name="Facility").click()

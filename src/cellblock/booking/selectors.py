@@ -75,7 +75,7 @@ def with_roster_columns(
         .annotate(
             unit_code=Subquery(current_bed.values("bed__cell__unit__code")[:1]),
             cell_code=Subquery(current_bed.values("bed__cell__code")[:1]),
-            bed_label=Subquery(current_bed.values("bed__label")[:1]),
+            bed_label=Subquery(current_bed.values("bed__code")[:1]),
             photo_id=Subquery(current_photo.values("public_id")[:1]),
         )
         .prefetch_related(
@@ -111,7 +111,9 @@ def search_q(text: str) -> Q:
     if not text:
         return Q()
     if _BOOKING_NUMBER.match(text):
-        return Q(booking_number=text.upper())
+        # "kon-2026-42" is KON-2026-000042: the sequence is stored zero-padded.
+        prefix, year, sequence = text.upper().rsplit("-", 2)
+        return Q(booking_number=f"{prefix}-{year}-{int(sequence):06d}")
     born = _as_date(text)
     if born is not None:
         return Q(person__date_of_birth=born)

@@ -9,6 +9,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from django.db import transaction
+from django.utils import timezone
 
 from cellblock.accounts.models import User
 from cellblock.audit.services import audit_record, model_changes
@@ -39,6 +40,7 @@ from cellblock.people.models import Person
 ALREADY_BOOKED = "{person} already has an open booking ({number}) at {facility}."
 BAD_TRANSITION = "A booking that is {current} cannot become {target}."
 BOOKED_IN_FUTURE = "cannot be in the future."
+BOOKED_AT_NAIVE = "needs a time-zone offset, e.g. 2026-11-21T09:30:00+09:00."
 BORN_AFTER_BOOKING = "is after the booking time ({booked}): no one is booked before they are born."
 NO_CHARGES = "record at least one charge first (a hold for another agency needs none)."
 BOOKING_CLOSED = "Booking {number} is {status}: its intake records can no longer change."
@@ -142,9 +144,11 @@ def booking_open(
         errors["source"] = [f"must be one of {_choices_text(BookingSource.values)}."]
     if legal_status not in LegalStatus.values:
         errors["legal_status"] = [f"must be one of {_choices_text(LegalStatus.values)}."]
-    if booked_at > now:
+    if timezone.is_naive(booked_at):
+        errors["booked_at"] = [BOOKED_AT_NAIVE]
+    elif booked_at > now:
         errors["booked_at"] = [BOOKED_IN_FUTURE]
-    if person.date_of_birth is not None and person.date_of_birth > booked_at.date():
+    elif person.date_of_birth is not None and person.date_of_birth > booked_at.date():
         errors["date_of_birth"] = [BORN_AFTER_BOOKING.format(booked=booked_at.date())]
     errors |= _details_errors(details)
     for n, charge in enumerate(charges):

@@ -9,18 +9,29 @@ from django.shortcuts import redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_POST
 
-from cellblock.core.access import public, requires, signed_in
+from cellblock.core import clock
+from cellblock.core.access import public, requires, signed_in, user_has_perm
 from cellblock.core.facility_scope import choose_facility, current_facility
 from cellblock.core.roles import Perm
 
 
 @requires(Perm.DASHBOARD_VIEW)
 def dashboard(request: HttpRequest) -> HttpResponse:
+    from cellblock.booking.selectors import bookings_with_overdue_steps
     from cellblock.facilities.selectors import facility_summary
 
     facility = current_facility(request)
     summary = facility_summary(facility) if facility else None
-    return render(request, "core/dashboard.html", {"summary": summary})
+    # Only those who may read bookings see whose intake is late.
+    show_overdue = facility is not None and user_has_perm(
+        request.user, Perm.BOOKING_VIEW, facility.pk
+    )
+    overdue = bookings_with_overdue_steps(facility) if facility and show_overdue else []
+    return render(
+        request,
+        "core/dashboard.html",
+        {"summary": summary, "show_overdue": show_overdue, "overdue": overdue, "now": clock.now()},
+    )
 
 
 @require_POST
