@@ -538,6 +538,19 @@ def add_property(
     return Status(201, property_out(item))
 
 
+# Before /property/{item_id}: the first path that matches answers.
+@router.post(
+    "/{booking_number}/property/sign",
+    response=list[StepOut],
+    auth=api_requires(Perm.BOOKING_CREATE),
+)
+def sign_property(request: HttpRequest, booking_number: str) -> list[StepOut]:
+    user = acting_user(request)
+    booking = booking_get_for_user(user, booking_number)
+    services.property_inventory_sign(actor=user, booking=booking)
+    return [step_out(row) for row in booking_checklist(booking)]
+
+
 @router.patch(
     "/{booking_number}/property/{item_id}",
     response=PropertyOut,
@@ -554,18 +567,6 @@ def update_property(
         actor=user, item=_item(booking, item_id), reason=reason, **changes
     )
     return property_out(item)
-
-
-@router.post(
-    "/{booking_number}/property/sign",
-    response=list[StepOut],
-    auth=api_requires(Perm.BOOKING_CREATE),
-)
-def sign_property(request: HttpRequest, booking_number: str) -> list[StepOut]:
-    user = acting_user(request)
-    booking = booking_get_for_user(user, booking_number)
-    services.property_inventory_sign(actor=user, booking=booking)
-    return [step_out(row) for row in booking_checklist(booking)]
 
 
 @router.post(

@@ -91,7 +91,7 @@ def person_create(
 PHOTO_DENIED = "Taking booking photos needs the booking role at the facility."
 PHOTO_NOT_AN_IMAGE = "must be a JPEG or PNG image; this file is not one."
 PHOTO_WRONG_FORMAT = "must be a JPEG or PNG image; this file is {found}."
-PHOTO_TOO_LARGE = "is {size} bytes; the limit is {limit} bytes."
+PHOTO_TOO_LARGE = "is larger than the limit of {limit} bytes."
 PHOTO_TOO_MANY_PIXELS = "is {width} x {height} pixels; the limit is {limit} pixels in all."
 PHOTO_EMPTY = "is empty."
 _FORMATS = {"JPEG": PhotoFormat.JPEG, "PNG": PhotoFormat.PNG}
