@@ -1,0 +1,374 @@
+import hashlib
+import io
+import json
+import os
+import re
+import subprocess
+import sys
+import uuid
+from pathlib import Path
+
+import pytest
+from django.conf import settings as django_settings
+from django.core.management import CommandError, call_command
+from django.db import connection
+
+from cellblock.accounts.models import User
+from cellblock.audit.chain import entry_hash, payload_of
+from cellblock.audit.models import AuditEvent
+from cellblock.booking.models import Booking
+from cellblock.core.errors import ValidationFailed
+from cellblock.exchange import export
+from cellblock.exchange.models import ImportRun
+from cellblock.exchange.tests.support import populate
+from cellblock.facilities.models import Facility
+from cellblock.people.models import Person
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def media(settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path / "media"
+    return settings.MEDIA_ROOT
+
+
+@pytest.fixture
+def populated(site, other_site, commander, booking_clerk, media):
+    return populate(site, other_site, commander, booking_clerk)
+
+
+def run_export(out: Path, *args: str) -> str:
+    stdout = io.StringIO()
+    call_command(
+        "export", "--facility", "TST", "--out", str(out), *args, stdout=stdout,
+        stderr=io.StringIO(),
+    )  # fmt: skip
+    return stdout.getvalue()
+
+
+def read(directory: Path, name: str) -> list[dict]:
+    return [json.loads(line) for line in (directory / name).read_text().splitlines()]
+
+
+# --- Writing an export ---------------------------------------------------------------
+
+
+def test_an_export_has_a_file_per_kind_of_record_and_a_manifest_of_their_hashes(
+    populated, tmp_path
+):
+    out = tmp_path / "tst"
+    printed = run_export(out)
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert (manifest["format"], manifest["version"], manifest["facility"]) == (
+        "cellblock-export", 1, "TST",
+    )  # fmt: skip
+    assert manifest["exported_by"] is None
+    for name in export.FILES:
+        assert (out / name).is_file(), name
+        digest = hashlib.sha256((out / name).read_bytes()).hexdigest()
+        assert manifest["files"][name] == digest
+    counts = manifest["counts"]
+    assert (counts["bookings"], counts["people"], counts["charges"]) == (4, 4, 2)
+    assert (counts["property_items"], counts["photos"], counts["bed_assignments"]) == (3, 2, 2)
+    assert (counts["flags"], counts["cells"], counts["beds"], counts["posts"]) == (2, 2, 4, 1)
+    photos = [name for name in manifest["files"] if name.startswith("photos/")]
+    assert len(photos) == 4  # two photos of this facility, each with its thumbnail
+    manifest_sha = hashlib.sha256((out / "manifest.json").read_bytes()).hexdigest()
+    assert f"manifest.json SHA-256: {manifest_sha}" in printed
+
+
+def test_records_refer_to_each_other_by_public_ids_never_by_row_ids(populated, tmp_path):
+    out = tmp_path / "tst"
+    run_export(out)
+    first = populated.bookings[0]
+    [booking] = [
+        b for b in read(out, "bookings.jsonl") if b["booking_number"] == first.booking_number
+    ]
+    assert booking["person"] == str(first.person.public_id)
+    assert booking["facility"] == "TST"
+    assert booking["booked_by"] == "bea_booking"
+    assert "id" not in booking
+    steps = [s for s in read(out, "intake_steps.jsonl") if s["booking"] == first.booking_number]
+    done = {s["step"]: s["completed_by"] for s in steps if s["completed_at"]}
+    assert done == {
+        "identity": "bea_booking",
+        "property": "bea_booking",
+        "housing": "cara_commander",
+    }
+    [cash] = [p for p in read(out, "property_items.jsonl") if p["description"] == "Cash"]
+    assert cash["cash_amount"] == "12.50"
+
+
+def test_staff_come_with_their_roles_and_never_a_password(populated, tmp_path):
+    out = tmp_path / "tst"
+    run_export(out)
+    staff = {user["username"]: user for user in read(out, "staff.jsonl")}
+    assert staff["cara_commander"]["roles"] == ["commander"]
+    assert staff["bea_booking"]["roles"] == ["booking"]
+    assert "otto_outsider" not in staff
+    for user in staff.values():
+        assert set(user) == {*export.STAFF_FIELDS, "roles", "memberships"}
+    text = (out / "staff.jsonl").read_text()
+    assert "password" not in text
+    assert User.objects.get(username="cara_commander").password.split("$")[-1] not in text
+
+
+def test_the_photos_of_this_facility_are_copied_by_their_hash(populated, tmp_path):
+    out = tmp_path / "tst"
+    run_export(out)
+    photos = read(out, "photos.jsonl")
+    assert {p["booking"] for p in photos} == {
+        populated.bookings[0].booking_number, populated.bookings[2].booking_number,
+    }  # fmt: skip
+    for photo in photos:
+        image = out / "photos" / Path(photo["image"]).name
+        assert hashlib.sha256(image.read_bytes()).hexdigest() == photo["sha256"]
+        assert image.name.startswith(photo["sha256"])
+
+
+def test_the_audit_events_are_exported_for_the_archive_with_hashes_that_check_out(
+    populated, tmp_path
+):
+    out = tmp_path / "tst"
+    run_export(out)
+    events = read(out, "audit_events.jsonl")
+    facility = Facility.objects.get(code="TST")
+    # All but the event of this export, recorded once the files are written.
+    recorded = AuditEvent.objects.filter(facility=facility).exclude(action="export.facility")
+    assert [e["seq"] for e in events] == list(recorded.values_list("seq", flat=True))
+    for event in events:
+        assert entry_hash(event["prev_hash"], payload_of(event)) == event["entry_hash"]
+
+
+def test_the_export_itself_is_audited(populated, tmp_path, commander):
+    out = tmp_path / "tst"
+    run_export(out, "--as", commander.username)
+    event = AuditEvent.objects.filter(action="export.facility").get()
+    assert event.actor == commander
+    assert event.facility == Facility.objects.get(code="TST")
+    assert event.changes["counts"]["bookings"] == 4
+    manifest = (out / "manifest.json").read_bytes()
+    assert event.changes["manifest_sha256"] == hashlib.sha256(manifest).hexdigest()
+    assert json.loads(manifest)["exported_by"] == commander.username
+
+
+def test_exporting_as_someone_without_records_export_is_refused(populated, tmp_path, officer):
+    with pytest.raises(CommandError, match=re.escape("records.export")):
+        run_export(tmp_path / "tst", "--as", officer.username)
+    assert not (tmp_path / "tst").exists()
+    assert not AuditEvent.objects.filter(action="export.facility").exists()
+
+
+def test_a_directory_that_is_not_empty_needs_force(populated, tmp_path):
+    out = tmp_path / "tst"
+    out.mkdir()
+    (out / "notes.txt").write_text("keep")
+    with pytest.raises(CommandError, match="is not empty"):
+        run_export(out)
+    run_export(out, "--force")
+    assert (out / "manifest.json").exists()
+    assert (out / "notes.txt").read_text() == "keep"
+
+
+# --- Loading an export ----------------------------------------------------------------
+
+
+def test_a_tampered_photo_is_refused_with_its_name(populated, tmp_path):
+    out = tmp_path / "tst"
+    run_export(out)
+    photo = read(out, "photos.jsonl")[0]
+    name = f"photos/{Path(photo['image']).name}"
+    with (out / name).open("ab") as handle:
+        handle.write(b"\x00")
+    with pytest.raises(
+        CommandError, match=re.escape(f"{name}: its SHA-256 does not match the manifest")
+    ):
+        call_command("import", "export", str(out), stdout=io.StringIO(), stderr=io.StringIO())
+
+
+def test_a_tampered_record_file_is_refused(populated, tmp_path):
+    out = tmp_path / "tst"
+    run_export(out)
+    path = out / "charges.jsonl"
+    path.write_text(path.read_text().replace("Robbery", "Jaywalking"))
+    with pytest.raises(CommandError, match=re.escape("charges.jsonl: its SHA-256 does not match")):
+        call_command("import", "export", str(out), stdout=io.StringIO(), stderr=io.StringIO())
+
+
+def test_an_export_does_not_load_into_a_database_that_has_its_records(populated, tmp_path):
+    out = tmp_path / "tst"
+    run_export(out)
+    counts = (Person.objects.count(), Booking.objects.count(), User.objects.count())
+    events = AuditEvent.objects.count()
+    with pytest.raises(CommandError, match="This database already has"):
+        call_command("import", "export", str(out), stdout=io.StringIO(), stderr=io.StringIO())
+    assert (Person.objects.count(), Booking.objects.count(), User.objects.count()) == counts
+    assert AuditEvent.objects.count() == events
+    assert not ImportRun.objects.exists()
+
+
+def test_a_directory_without_a_manifest_is_not_an_export(db, tmp_path):
+    with pytest.raises(CommandError, match="is not a cellblock export"):
+        call_command("import", "export", str(tmp_path), stdout=io.StringIO())
+
+
+# --- The round trip ---------------------------------------------------------------------
+
+
+class FreshDatabase:
+    """An empty, migrated database of the suite's own engine, reached by the commands."""
+
+    def __init__(self, tmp_path: Path) -> None:
+        self.tmp_path = tmp_path
+        self.pg_name = ""
+        if connection.vendor == "postgresql":
+            params = connection.settings_dict
+            self.pg_name = f"{params['NAME']}_roundtrip"[:63]
+            self._admin(f'DROP DATABASE IF EXISTS "{self.pg_name}"')
+            self._admin(f'CREATE DATABASE "{self.pg_name}"')
+            auth = params["USER"] + (f":{params['PASSWORD']}" if params["PASSWORD"] else "")
+            self.url = f"postgresql://{auth}@{params['HOST']}:{params['PORT']}/{self.pg_name}"
+        else:
+            self.url = f"sqlite:///{tmp_path / 'roundtrip.sqlite3'}"
+        self.env = {
+            **os.environ,
+            "DJANGO_SETTINGS_MODULE": "cellblock.settings",
+            "CELLBLOCK_DATABASE_URL": self.url,
+            "CELLBLOCK_MEDIA_ROOT": str(tmp_path / "roundtrip-media"),
+            "CELLBLOCK_VAR_DIR": str(tmp_path),
+        }
+        self.run("migrate", "--noinput")
+
+    def _admin(self, statement: str) -> None:
+        import psycopg
+
+        params = connection.settings_dict
+        with psycopg.connect(
+            dbname="postgres", user=params["USER"], password=params["PASSWORD"] or None,
+            host=params["HOST"], port=params["PORT"], autocommit=True,
+        ) as admin:  # fmt: skip
+            admin.execute(statement)
+
+    def run(self, *args: str) -> str:
+        done = subprocess.run(  # noqa: S603  (our own manage.py, arguments from the test)
+            [sys.executable, str(django_settings.PROJECT_DIR / "manage.py"), *args],
+            env=self.env, capture_output=True, text=True, timeout=600, check=False,
+        )  # fmt: skip
+        assert done.returncode == 0, f"{args}: {done.stdout}\n{done.stderr}"
+        return done.stdout
+
+    def drop(self) -> None:
+        if self.pg_name:
+            self._admin(f'DROP DATABASE IF EXISTS "{self.pg_name}" WITH (FORCE)')
+
+
+@pytest.fixture
+def fresh_database(tmp_path):
+    database = FreshDatabase(tmp_path)
+    yield database
+    database.drop()
+
+
+def records(directory: Path) -> dict[str, list[str]]:
+    """Every record of an export as canonical text, sorted: what must survive a round trip."""
+    return {
+        name: sorted(json.dumps(r, sort_keys=True) for r in read(directory, name))
+        for name in export.FILES
+        if name != "audit_events.jsonl"
+    }
+
+
+def test_an_export_loaded_into_an_empty_database_exports_the_very_same_records(
+    populated, tmp_path, fresh_database
+):
+    first = tmp_path / "first"
+    run_export(first)
+    loaded = fresh_database.run("import", "export", str(first))
+    assert "Loaded facility TST" in loaded
+    second = tmp_path / "second"
+    fresh_database.run("export", "--facility", "TST", "--out", str(second))
+
+    before, after = records(first), records(second)
+    for name in before:
+        assert after[name] == before[name], f"{name} differs after the round trip"
+    # Not one file is empty: a field lost anywhere would show above.
+    assert all(before[name] for name in before), [n for n in before if not before[n]]
+    manifests = [json.loads((d / "manifest.json").read_text()) for d in (first, second)]
+    photo_files = [
+        {k: v for k, v in m["files"].items() if k.startswith("photos/")} for m in manifests
+    ]
+    assert photo_files[0] == photo_files[1]
+    assert len(photo_files[0]) == 4
+    counts = [{k: v for k, v in m["counts"].items() if k != "audit_events"} for m in manifests]
+    assert counts[0] == counts[1]
+
+    # The new database keeps its own chain: intact, and saying what was loaded.
+    assert "audit chain OK" in fresh_database.run("audit", "verify")
+    check = fresh_database.run(
+        "shell", "-c",
+        "import json;"
+        "from cellblock.accounts.models import User;"
+        "from cellblock.audit.models import AuditEvent;"
+        "print(json.dumps({"
+        "'usable': [u.username for u in User.objects.all() if u.has_usable_password()],"
+        "'imports': list(AuditEvent.objects.filter(action='import.export')"
+        ".values_list('changes__manifest_sha256', flat=True)),"
+        "'bookings': AuditEvent.objects.filter(action='booking.import').count()}))",
+    )  # fmt: skip
+    state = json.loads(check.strip().splitlines()[-1])
+    assert state["usable"] == []
+    manifest_sha = hashlib.sha256((first / "manifest.json").read_bytes()).hexdigest()
+    assert state["imports"] == [manifest_sha]
+    assert state["bookings"] == 4
+
+
+def test_every_reference_in_the_exported_models_has_a_natural_key():
+    for entity in export.ENTITIES:
+        for field in entity.fields():
+            if field.is_relation:
+                assert field.related_model in export.NATURAL_KEYS, (entity.name, field.name)
+        assert not any(f.primary_key for f in entity.fields())
+
+
+def test_exported_values_read_back_to_the_same_python_values():
+    from decimal import Decimal
+
+    from cellblock.booking.models import PropertyItem
+
+    cash = PropertyItem._meta.get_field("cash_amount")
+    assert export.decode(cash, export.encode(Decimal("12.50"))) == Decimal("12.50")
+    public = PropertyItem._meta.get_field("public_id")
+    key = uuid.uuid4()
+    assert export.decode(public, export.encode(key)) == key
+    recorded = PropertyItem._meta.get_field("recorded_at")
+    with pytest.raises(ValueError, match="UTC offset"):
+        export.decode(recorded, "2026-01-01T10:00:00")
+
+
+def _loading(tmp_path, entity_name, records):
+    """Load one file of a hand-made export, with the keys of the cells already here."""
+    from cellblock.core.progress import silent
+    from cellblock.facilities.models import Cell
+
+    entity = export.ENTITY_BY_NAME[entity_name]
+    (tmp_path / entity.file).write_text("".join(json.dumps(r) + "\n" for r in records))
+    opened = export.OpenedExport(tmp_path, {"files": {}, "counts": {}}, "")
+    keys = export._Keys()
+    keys.learn(Cell, [str(c.public_id) for c in Cell.objects.all()])
+    return export._load_entity(opened, entity, keys, silent("", 0))
+
+
+def test_a_record_missing_a_column_or_carrying_an_unknown_one_is_refused(site, tmp_path):
+    cell = str(site.cells[0].public_id)
+    whole = {"cell": cell, "tag": "iron-door", "status": "working", "note": ""}
+    with pytest.raises(ValidationFailed, match="line 1: the record lacks note"):
+        _loading(tmp_path, "cell_features", [{k: v for k, v in whole.items() if k != "note"}])
+    with pytest.raises(ValidationFailed, match="fields this version does not know: colour"):
+        _loading(tmp_path, "cell_features", [{**whole, "colour": "red"}])
+    with pytest.raises(ValidationFailed, match="status: Value 'broken' is not a valid choice"):
+        _loading(tmp_path, "cell_features", [{**whole, "status": "broken"}])
+    with pytest.raises(ValidationFailed, match="cell 0000 is not in the export"):
+        _loading(tmp_path, "cell_features", [{**whole, "cell": "0000"}])
+    [loaded] = _loading(tmp_path, "cell_features", [whole])
+    assert loaded.cell == site.cells[0]
