@@ -35,7 +35,7 @@ from cellblock.housing.services import bed_assign
 from cellblock.people.models import IdentifierKind, Person
 from cellblock.people.names import identifier_key
 from cellblock.people.selectors import MATCH_IDENTIFIER, person_matches
-from cellblock.people.services import person_create
+from cellblock.people.services import person_create, person_identifier_add
 
 IMPORT_DENIED = "Importing records into {facility} needs the records.import permission."
 EXPORT_DENIED = "Exporting the records of {facility} needs the records.export permission."
@@ -43,9 +43,7 @@ EXPORT_DENIED = "Exporting the records of {facility} needs the records.export pe
 PROGRESS_APPLIED = "rows checked and written"
 ALREADY_IMPORTED = "already imported as booking {number}; skipped."
 PERSON_REUSED = "booked as {person} ({born}), already on record: {reasons}."
-IDENTIFIER_NOT_ADDED = (
-    "{person} is on record without this {kind}; it was not added (add it on their record)."
-)
+IDENTIFIER_ADDED = "{person} was on record without this {kind}; it was added."
 TWO_PEOPLE = "the identifiers belong to different people on record: {people}."
 SAME_NAME_AND_BIRTH = (
     "{count} people on record have this name and date of birth; give an identifier "
@@ -256,11 +254,14 @@ def _person_for(
     held = {(i.kind, i.value_key) for i in person.identifiers.all()}
     for kind, value in row.identifiers.items():
         if (kind, identifier_key(value)) not in held:
+            person_identifier_add(
+                actor=actor, person=person, kind=kind, value=value, facility=facility
+            )
             label = IdentifierKind(kind).label.lower()
             notes.append(
                 Problem(
                     row.line, f"id_{kind}",
-                    IDENTIFIER_NOT_ADDED.format(person=person, kind=label), "note",
+                    IDENTIFIER_ADDED.format(person=person, kind=label), "note",
                 )
             )  # fmt: skip
     return person, notes

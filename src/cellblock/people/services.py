@@ -88,6 +88,45 @@ def person_create(
     return person
 
 
+IDENTIFIER_TAKEN = "identifiers: {kind} {value} already belongs to another person."
+
+
+def person_identifier_add(
+    *, actor: User | None, person: Person, kind: str, value: str, facility: Facility | None
+) -> PersonIdentifier:
+    """Add a document number to a person on record (a new passport, a number from an import)."""
+    if actor is not None and (
+        facility is None or Perm.PERSON_EDIT not in actor.perms_at(facility.pk)
+    ):
+        raise PermissionDenied("Adding identifiers needs the booking role.", code="missing_role")
+    errors: dict[str, list[str]] = {}
+    if kind not in IdentifierKind.values:
+        errors["kind"] = [f"must be one of {', '.join(IdentifierKind.values)}."]
+    if not value.strip():
+        errors["value"] = ["is required."]
+    if errors:
+        raise ValidationFailed.for_fields(errors)
+    key = identifier_key(value)
+    with transaction.atomic():
+        existing = PersonIdentifier.objects.filter(kind=kind, value_key=key).first()
+        if existing is not None and existing.person_id == person.pk:
+            return existing
+        if existing is not None:
+            raise Conflict(
+                IDENTIFIER_TAKEN.format(kind=kind, value=value.strip()),
+                code="identifier_taken",
+                extra={"fields": {"identifiers": [f"{kind} {value.strip()} is taken."]}},
+            )
+        identifier = PersonIdentifier.objects.create(
+            person=person, kind=kind, value=value.strip(), value_key=key
+        )
+        audit_record(
+            actor=actor, action="person.identifier_add", obj=person, facility=facility,
+            changes={"kind": kind, "value": value.strip()},
+        )  # fmt: skip
+    return identifier
+
+
 PHOTO_DENIED = "Taking booking photos needs the booking role at the facility."
 PHOTO_NOT_AN_IMAGE = "must be a JPEG or PNG image; this file is not one."
 PHOTO_WRONG_FORMAT = "must be a JPEG or PNG image; this file is {found}."

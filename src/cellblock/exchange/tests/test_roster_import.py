@@ -331,8 +331,9 @@ def test_the_same_name_and_birth_date_match_whatever_the_accents_and_case(site):
     assert Booking.objects.get().person == known
     notes = {e["field"]: e["message"] for e in run.report if e["kind"] == "note"}
     assert "same name and date of birth" in notes["person"]
-    # The new document is not added behind the record's back: the report says so.
-    assert "not added" in notes["id_other"]
+    # The new document joins the record, and the report says so.
+    assert "it was added" in notes["id_other"]
+    assert known.identifiers.get().value == "X-1"
 
 
 def test_the_same_name_with_another_birth_date_is_another_person(site):
