@@ -16,9 +16,10 @@ BENCHMARKS: dict[str, Benchmark] = {}
 
 
 def _register() -> None:
-    from bench import audit_append
+    from bench import audit_append, roster_search
 
     BENCHMARKS["audit_append"] = audit_append.run
+    BENCHMARKS["roster_search"] = roster_search.run
 
 
 _register()

@@ -62,13 +62,25 @@ def on_domain_error(request: HttpRequest, exc: DomainError) -> HttpResponse:
     return _error(request, exc.status, exc.message, exc.code, exc.extra)
 
 
+_LOCATIONS = frozenset({"body", "query", "path", "file", "form", "header", "cookie"})
+
+
+def _field_name(loc: Any) -> str:
+    """("body", "payload", "charges", 0, "statute") -> "charges[0].statute", as services name it."""
+    parts = [part for part in loc if part not in _LOCATIONS]
+    if len(parts) > 1 and parts[0] == "payload":
+        parts = parts[1:]
+    name = ""
+    for part in parts:
+        name += f"[{part}]" if isinstance(part, int) else (f".{part}" if name else str(part))
+    return name or "__all__"
+
+
 @api.exception_handler(NinjaValidationError)
 def on_invalid_input(request: HttpRequest, exc: NinjaValidationError) -> HttpResponse:
     fields: dict[str, list[str]] = {}
     for error in exc.errors:
-        # loc is like ("body", "payload", "name"): keep the field path only.
-        loc = [str(part) for part in error.get("loc", ()) if part not in ("body", "query", "path")]
-        name = ".".join(loc[1:] if len(loc) > 1 and loc[0] == "payload" else loc) or "__all__"
+        name = _field_name(error.get("loc", ()))
         fields.setdefault(name, []).append(str(error.get("msg", "is invalid")))
     message = "; ".join(f"{name}: {' '.join(msgs)}" for name, msgs in fields.items())
     return _error(request, 400, message, "validation_failed", {"fields": fields})

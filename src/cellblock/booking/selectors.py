@@ -8,7 +8,18 @@ import uuid
 from dataclasses import dataclass, field
 from math import ceil
 
-from django.db.models import OuterRef, Prefetch, Q, QuerySet, Subquery
+from django.db.models import (
+    Case,
+    F,
+    FilteredRelation,
+    OuterRef,
+    Prefetch,
+    Q,
+    QuerySet,
+    Subquery,
+    Value,
+    When,
+)
 
 from cellblock.accounts.models import User
 from cellblock.booking.checklist import StepState, step_state
@@ -61,29 +72,43 @@ def booking_with_columns_for_user(user: User, booking_number: str) -> Booking:
 # --- Roster and search -----------------------------------------------------
 
 
+def _with_current_bed(bookings: QuerySet[Booking]) -> QuerySet[Booking]:
+    """Join the open bed assignment (at most one per booking, by constraint) and name its place.
+
+    A join, not a subquery per column: PostgreSQL would otherwise evaluate the
+    subqueries for every row an OFFSET skips or a sort by housing reads.
+    """
+    return bookings.annotate(
+        current_bed=FilteredRelation(
+            "bed_assignments", condition=Q(bed_assignments__ended_at__isnull=True)
+        ),
+        unit_code=F("current_bed__bed__cell__unit__code"),
+        cell_code=F("current_bed__bed__cell__code"),
+        bed_label=F("current_bed__bed__code"),
+    )
+
+
 def with_roster_columns(
     bookings: QuerySet[Booking], now: dt.datetime | None = None
 ) -> QuerySet[Booking]:
-    """Each booking with its current cell and bed, active flags and photo: no per-row query."""
+    """Each booking with its person and documents, current bed, active flags and photo.
+
+    Three queries for any number of rows: the rows, their flags, their documents.
+    """
     now = now or clock.now()
-    current_bed = BedAssignment.objects.filter(booking=OuterRef("pk"), ended_at__isnull=True)
     current_photo = PersonPhoto.objects.filter(person=OuterRef("person_id")).order_by(
         "-taken_at", "-id"
     )
     return (
-        bookings.select_related("person")
-        .annotate(
-            unit_code=Subquery(current_bed.values("bed__cell__unit__code")[:1]),
-            cell_code=Subquery(current_bed.values("bed__cell__code")[:1]),
-            bed_label=Subquery(current_bed.values("bed__code")[:1]),
-            photo_id=Subquery(current_photo.values("public_id")[:1]),
-        )
+        _with_current_bed(bookings.select_related("person"))
+        .annotate(photo_id=Subquery(current_photo.values("public_id")[:1]))
         .prefetch_related(
             Prefetch(
                 "flags",
                 queryset=Flag.objects.filter(active_flags_q(now)).order_by("kind"),
                 to_attr="active_flags",
-            )
+            ),
+            "person__identifiers",
         )
     )
 
@@ -171,6 +196,11 @@ def roster_filter_errors(filters: RosterFilters) -> dict[str, list[str]]:
         errors["custody_level"] = [
             f"must be one of {', '.join((*CustodyLevel.values, UNCLASSIFIED))}."
         ]
+    if filters.unit:
+        try:
+            uuid.UUID(filters.unit)
+        except ValueError:
+            errors["unit"] = ["must be the id of a housing unit."]
     if filters.flag and filters.flag not in FlagKind.values:
         errors["flag"] = [f"must be one of {', '.join(FlagKind.values)}."]
     return errors
@@ -185,10 +215,10 @@ def roster_page(
     page: int = 1,
     per_page: int = ROSTER_PAGE_SIZE,
 ) -> RosterPage:
-    """The current population of ``facility``: three queries whatever its size.
+    """The current population of ``facility``: four queries whatever its size.
 
-    One to count, one for the page (person, housing and photo joined in), one
-    for the page's active flags.  Filters are validated by the caller
+    One to count, one for the page (person, housing and photo joined in), and
+    one each for the page's active flags and documents.  Filters are validated by the caller
     (``roster_filter_errors``); unknown values here simply match nothing.
     """
     now = clock.now()
@@ -219,9 +249,14 @@ def roster_page(
     order = ROSTER_SORTS.get(sort) or ROSTER_SORTS["name"]
     if descending:
         order = tuple(f"-{name}" for name in order)
-    rows = list(
-        with_roster_columns(bookings, now).order_by(*order)[(page - 1) * per_page : page * per_page]
+    # Choose the page's keys first, then decorate only those rows: the photo
+    # subquery and the prefetches then run for 50 rows, not for every row skipped.
+    page_keys = (
+        _with_current_bed(bookings)
+        .order_by(*order)
+        .values("pk")[(page - 1) * per_page : page * per_page]
     )
+    rows = list(with_roster_columns(Booking.objects.filter(pk__in=page_keys), now).order_by(*order))
     return RosterPage(
         rows=rows, count=count, page=page, pages=pages, sort=sort if sort in ROSTER_SORTS else
         "name", descending=descending, filters=filters, per_page=per_page,
@@ -231,7 +266,7 @@ def roster_page(
 def booking_search(user: User, text: str, *, limit: int = 25) -> list[Booking]:
     """Bookings at the user's facilities matching ``text``, open ones first, newest first.
 
-    Two queries: the bookings (housing and photo joined in) and their flags.
+    Three queries: the bookings (housing and photo joined in), their flags and documents.
     """
     if not text.strip():
         return []
@@ -239,11 +274,12 @@ def booking_search(user: User, text: str, *, limit: int = 25) -> list[Booking]:
     bookings = Booking.objects.filter(
         search_q(text), facility_id__in=user.facilities_with(Perm.BOOKING_VIEW)
     ).select_related("facility")
-    # Open bookings sort before closed ones: intake and in_custody come first.
+    # Open bookings first, then the newest (NULLs sort differently per engine).
+    closed_last = Case(When(status__in=OPEN_STATUSES, then=Value(0)), default=Value(1))
     return list(
-        with_roster_columns(bookings, now).order_by("released_at", "cancelled_at", "-booked_at")[
-            :limit
-        ]
+        with_roster_columns(bookings, now)
+        .annotate(closed=closed_last)
+        .order_by("closed", "-booked_at", "booking_number")[:limit]
     )
 
 
