@@ -146,7 +146,7 @@ class ChargeOut(Schema):
 class StepOut(Schema):
     step: IntakeStepCode
     label: str
-    state: str = Field(description="done, overdue, open, or pending (its module is not installed)")
+    state: str = Field(description="done, overdue, open, or pending (no module records it yet)")
     owner: str
     due_at: dt.datetime
     completed_at: dt.datetime | None

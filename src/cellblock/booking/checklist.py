@@ -70,7 +70,7 @@ class StepState:
     DONE = "done"
     OVERDUE = "overdue"
     OPEN = "open"
-    # Its app is not installed yet: shown, never overdue.
+    # No installed app records it yet: shown, never overdue.
     PENDING = "pending"
 
 

@@ -55,7 +55,7 @@ from cellblock.core import clock
 from cellblock.core.roles import Perm
 from cellblock.housing.models import BedAssignment
 
-PENDING_STEP = "Recorded by the {owner} module, not installed yet."
+PENDING_STEP = "Recorded by the {owner} module, which does not record it yet."
 
 
 @dataclass(frozen=True)
