@@ -11,61 +11,25 @@ Runs in a child process per engine, against a database made for the run.
 from __future__ import annotations
 
 import json
-import os
-import subprocess
 import sys
-import tempfile
 import time
-from pathlib import Path
 from typing import Any
+
+from bench.engines import run_per_engine, setup_child_django
 
 APPENDS = 3000
 TREE_BEDS = 15_000
-ROOT = Path(__file__).resolve().parent.parent
-
-
-def _postgres_url() -> str | None:
-    try:
-        base = subprocess.run(
-            ["bash", str(ROOT / "scripts" / "ensure-postgres")],
-            check=True, capture_output=True, text=True,
-        ).stdout.strip()  # fmt: skip
-    except (OSError, subprocess.CalledProcessError):
-        return None
-    return base.rsplit("/", 1)[0] + "/cellblock_bench"
 
 
 def run() -> dict[str, Any]:
     results: dict[str, Any] = {"appends": APPENDS, "tree_beds": TREE_BEDS, "engines": {}}
-    with tempfile.TemporaryDirectory() as tmp:
-        urls = {"sqlite": f"sqlite:///{tmp}/bench.sqlite3"}
-        postgres = _postgres_url()
-        if postgres:
-            urls["postgresql"] = postgres
-        for engine, url in urls.items():
-            env = {**os.environ, "CELLBLOCK_DATABASE_URL": url, "CELLBLOCK_VAR_DIR": tmp}
-            child = subprocess.run(
-                [sys.executable, "-m", "bench.audit_append", "--child"],
-                check=True, capture_output=True, text=True, env=env, cwd=ROOT,
-            )  # fmt: skip
-            results["engines"][engine] = json.loads(child.stdout.strip().splitlines()[-1])
-            print(f"  {engine}: {results['engines'][engine]}", file=sys.stderr)
+    results["engines"] = run_per_engine("bench.audit_append", "cellblock_bench")
     return results
 
 
 def _child() -> None:
-    sys.path.insert(0, str(ROOT / "src"))
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "cellblock.settings")
-    import django
-
-    django.setup()
-    from django.conf import settings
-    from django.core.management import call_command
+    setup_child_django()
     from django.db import connection, transaction
-
-    if settings.DATABASES["default"]["ENGINE"].endswith("postgresql"):
-        _recreate_postgres_database(settings.DATABASES["default"])
-    call_command("migrate", verbosity=0)
 
     from cellblock.audit.selectors import audit_chain_verify
     from cellblock.audit.services import audit_record
@@ -125,19 +89,6 @@ def _child() -> None:
             }
         )
     )
-
-
-def _recreate_postgres_database(config: dict[str, Any]) -> None:
-    import psycopg
-
-    conninfo = {
-        "host": config["HOST"] or None, "port": config["PORT"] or None,
-        "user": config["USER"] or None, "password": config["PASSWORD"] or None,
-        "dbname": "postgres",
-    }  # fmt: skip
-    with psycopg.connect(**{k: v for k, v in conninfo.items() if v}, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{config["NAME"]}" WITH (FORCE)')
-        conn.execute(f'CREATE DATABASE "{config["NAME"]}"')
 
 
 if __name__ == "__main__" and "--child" in sys.argv:

@@ -21,16 +21,14 @@ Runs in a child process per engine (a temporary SQLite file; the
 from __future__ import annotations
 
 import json
-import os
 import random
 import statistics
-import subprocess
 import sys
-import tempfile
 import time
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
+
+from bench.engines import ROOT, run_per_engine, setup_child_django
 
 HELD = 15_000
 RELEASED = 3_000
@@ -39,7 +37,6 @@ CELLS_PER_UNIT = HELD // 2 // UNITS
 WARMUPS = 2
 RUNS = 7
 TARGET_MS = 200
-ROOT = Path(__file__).resolve().parent.parent
 RESULT_FILE = ROOT / "bench" / "results" / "roster_search.json"
 
 
@@ -66,17 +63,6 @@ LEVELS = ("minimum", "medium", "medium", "maximum", "special")
 FLAG_KINDS = ("suicide_risk", "dangerous", "escape_risk", "medical_need", "diet", "juvenile")
 
 
-def _postgres_url() -> str | None:
-    try:
-        base = subprocess.run(
-            ["bash", str(ROOT / "scripts" / "ensure-postgres")],
-            check=True, capture_output=True, text=True,
-        ).stdout.strip()  # fmt: skip
-    except (OSError, subprocess.CalledProcessError):
-        return None
-    return base.rsplit("/", 1)[0] + "/cellblock_bench_roster"
-
-
 def run() -> dict[str, Any]:
     results: dict[str, Any] = {
         "held": HELD,
@@ -86,29 +72,7 @@ def run() -> dict[str, Any]:
         "target_ms": TARGET_MS,
         "engines": {},
     }
-    with tempfile.TemporaryDirectory() as tmp:
-        urls = {"sqlite": f"sqlite:///{tmp}/bench.sqlite3"}
-        postgres = _postgres_url()
-        if postgres:
-            urls["postgresql"] = postgres
-        for engine, url in urls.items():
-            env = {
-                **os.environ,
-                "CELLBLOCK_DATABASE_URL": url,
-                "CELLBLOCK_VAR_DIR": tmp,
-                "CELLBLOCK_MEDIA_ROOT": f"{tmp}/media",
-                "CELLBLOCK_DEBUG": "0",
-            }
-            child = subprocess.run(
-                [sys.executable, "-m", "bench.roster_search", "--child"],
-                check=True,
-                capture_output=True,
-                text=True,
-                env=env,
-                cwd=ROOT,
-            )
-            results["engines"][engine] = json.loads(child.stdout.strip().splitlines()[-1])
-            print(f"  {engine}: {json.dumps(results['engines'][engine])}", file=sys.stderr)
+    results["engines"] = run_per_engine("bench.roster_search", "cellblock_bench_roster")
     return results
 
 
@@ -316,20 +280,10 @@ def _measure(action: Callable[[], Any], count_rows: Callable[[Any], int]) -> dic
 
 
 def _child() -> None:
-    sys.path.insert(0, str(ROOT / "src"))
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "cellblock.settings")
-    import django
-
-    django.setup()
-    from django.conf import settings
-    from django.core.management import call_command
+    setup_child_django()
     from django.db import connection
     from django.test import Client
     from django.urls import Resolver404, resolve
-
-    if settings.DATABASES["default"]["ENGINE"].endswith("postgresql"):
-        _recreate_postgres_database(settings.DATABASES["default"])
-    call_command("migrate", verbosity=0)
 
     from cellblock.booking.selectors import RosterFilters, roster_page
 
@@ -430,19 +384,6 @@ def _child() -> None:
             }
         )
     )
-
-
-def _recreate_postgres_database(config: dict[str, Any]) -> None:
-    import psycopg
-
-    conninfo = {
-        "host": config["HOST"] or None, "port": config["PORT"] or None,
-        "user": config["USER"] or None, "password": config["PASSWORD"] or None,
-        "dbname": "postgres",
-    }  # fmt: skip
-    with psycopg.connect(**{k: v for k, v in conninfo.items() if v}, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{config["NAME"]}" WITH (FORCE)')
-        conn.execute(f'CREATE DATABASE "{config["NAME"]}"')
 
 
 if __name__ == "__main__":

@@ -121,7 +121,23 @@ class ServiceErrorsMixin:
         return items
 
 
-class NewBookingForm(ServiceErrorsMixin, forms.Form):
+class DescriptionFields(forms.Form):
+    """Physical description and emergency contact: taken at intake, corrected later."""
+
+    height_cm = _count("Height (cm)")
+    weight_kg = _count("Weight (kg)")
+    build = _text("Build", max_length=40)
+    eye_colour = _text("Eye colour", max_length=40)
+    hair_colour = _text("Hair colour", max_length=40)
+    distinguishing_marks = forms.CharField(
+        label="Distinguishing marks", required=False, widget=forms.Textarea(attrs={"rows": 2})
+    )
+    emergency_contact_name = _text("Name", max_length=200)
+    emergency_contact_relationship = _text("Relationship", max_length=100)
+    emergency_contact_phone = _text("Phone", max_length=40, type="tel", autocomplete="off")
+
+
+class NewBookingForm(ServiceErrorsMixin, DescriptionFields):
     """The person, the booking and an optional first charge, on one page."""
 
     groups = ("identifiers",)
@@ -152,17 +168,6 @@ class NewBookingForm(ServiceErrorsMixin, forms.Form):
     )
     committing_authority = _text("Committing authority", max_length=200)
     authority_reference = _text("Authority reference", max_length=100)
-    height_cm = _count("Height (cm)")
-    weight_kg = _count("Weight (kg)")
-    build = _text("Build", max_length=40)
-    eye_colour = _text("Eye colour", max_length=40)
-    hair_colour = _text("Hair colour", max_length=40)
-    distinguishing_marks = forms.CharField(
-        label="Distinguishing marks", required=False, widget=forms.Textarea(attrs={"rows": 2})
-    )
-    emergency_contact_name = _text("Name", max_length=200)
-    emergency_contact_relationship = _text("Relationship", max_length=100)
-    emergency_contact_phone = _text("Phone", max_length=40, type="tel", autocomplete="off")
 
     # --- First charge (optional) ---
     charge_statute = _text("Statute", max_length=60)
@@ -386,23 +391,12 @@ class IdentityForm(ServiceErrorsMixin, forms.Form):
         return ": ".join(part for part in (label, details) if part)
 
 
-class DetailsForm(ServiceErrorsMixin, forms.Form):
+class DetailsForm(ServiceErrorsMixin, DescriptionFields):
     """The parts of a booking intake may correct: authority, description, contact."""
 
     committing_authority = _text("Committing authority", max_length=200, autofocus=True)
     authority_reference = _text("Authority reference", max_length=100)
     legal_status = _choice("Legal status", LegalStatus.choices)
-    height_cm = _count("Height (cm)")
-    weight_kg = _count("Weight (kg)")
-    build = _text("Build", max_length=40)
-    eye_colour = _text("Eye colour", max_length=40)
-    hair_colour = _text("Hair colour", max_length=40)
-    distinguishing_marks = forms.CharField(
-        label="Distinguishing marks", required=False, widget=forms.Textarea(attrs={"rows": 2})
-    )
-    emergency_contact_name = _text("Name", max_length=200)
-    emergency_contact_relationship = _text("Relationship", max_length=100)
-    emergency_contact_phone = _text("Phone", max_length=40, type="tel")
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
