@@ -45,6 +45,7 @@ from cellblock.booking.selectors import (
 from cellblock.core.access import acting_user, api_requires
 from cellblock.core.errors import Conflict, NotFound, ValidationFailed
 from cellblock.core.roles import Perm
+from cellblock.facilities.models import Facility
 from cellblock.facilities.selectors import facility_get_for_user
 from cellblock.people.api import PersonOut, PhotoOut, match_out, person_out, photo_out
 from cellblock.people.models import IdentifierKind, Person, Sex
@@ -306,10 +307,22 @@ def booking_out(user: User, booking_number: str) -> BookingOut:
     )  # fmt: skip
 
 
+NOT_NULLABLE = 'cannot be null; leave the field out to keep it, or send "" to clear text.'
+
+
+def _refuse_nulls(changes: dict[str, object], *, nullable: set[str]) -> None:
+    """A PATCH may leave a field out; null is a value only where the record allows none."""
+    nulls = sorted(
+        name for name, value in changes.items() if value is None and name not in nullable
+    )
+    if nulls:
+        raise ValidationFailed.for_fields({name: [NOT_NULLABLE] for name in nulls})
+
+
 # --- Intake ----------------------------------------------------------------
 
 
-def _person_for_intake(user: User, payload: BookingIn) -> Person:
+def _person_for_intake(user: User, facility: Facility, payload: BookingIn) -> Person:
     facility_person = payload.person
     if payload.person_id is not None and facility_person is None:
         return person_get_for_booking(user, payload.person_id)
@@ -320,6 +333,7 @@ def _person_for_intake(user: User, payload: BookingIn) -> Person:
     identifiers = {str(kind): value for kind, value in facility_person.identifiers.items()}
     if not payload.confirm_new_person:
         matches = person_matches(
+            agency_ids={facility.agency_id},
             given_name=facility_person.given_name, family_name=facility_person.family_name,
             date_of_birth=facility_person.date_of_birth, identifiers=identifiers,
         )  # fmt: skip
@@ -330,7 +344,7 @@ def _person_for_intake(user: User, payload: BookingIn) -> Person:
                 extra={"matches": [match_out(m).dict() for m in matches]},
             )
     return person_create(
-        actor=user, facility=None, given_name=facility_person.given_name,
+        actor=user, facility=facility, given_name=facility_person.given_name,
         family_name=facility_person.family_name, date_of_birth=facility_person.date_of_birth,
         sex=facility_person.sex, identifiers=identifiers,
     )  # fmt: skip
@@ -348,7 +362,7 @@ def open_booking(request: HttpRequest, payload: BookingIn) -> Status[BookingOut]
         **{name: getattr(payload, name) for name in services.DETAIL_FIELDS}
     )
     with transaction.atomic():
-        person = _person_for_intake(user, payload)
+        person = _person_for_intake(user, facility, payload)
         booking = services.booking_open(
             actor=user, facility=facility, person=person, source=payload.source,
             legal_status=payload.legal_status, booked_at=payload.booked_at, details=details,
@@ -415,7 +429,9 @@ def update_details(
 ) -> BookingOut:
     user = acting_user(request)
     booking = booking_get_for_user(user, booking_number)
-    services.booking_details_update(actor=user, booking=booking, **payload.dict(exclude_unset=True))
+    changes = payload.dict(exclude_unset=True)
+    _refuse_nulls(changes, nullable={"height_cm", "weight_kg"})
+    services.booking_details_update(actor=user, booking=booking, **changes)
     return booking_out(user, booking.booking_number)
 
 
@@ -562,6 +578,7 @@ def update_property(
     user = acting_user(request)
     booking = booking_get_for_user(user, booking_number)
     changes = payload.dict(exclude_unset=True)
+    _refuse_nulls(changes, nullable={"cash_amount"})
     reason = changes.pop("reason")
     item = services.property_item_update(
         actor=user, item=_item(booking, item_id), reason=reason, **changes

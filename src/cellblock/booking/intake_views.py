@@ -271,7 +271,7 @@ def _open_booking(user: User, facility: Facility, form: NewBookingForm) -> Booki
             person = person_get_for_booking(user, choice)
         else:
             if choice != NEW_PERSON:
-                found = person_matches(**form.person_query())
+                found = person_matches(agency_ids={facility.agency_id}, **form.person_query())
                 if found:
                     raise _DuplicatesFound(DUPLICATES_FOUND)
             person = person_create(actor=user, facility=facility, **form.person_data())
@@ -280,9 +280,10 @@ def _open_booking(user: User, facility: Facility, form: NewBookingForm) -> Booki
         )
 
 
-def _matches_context(form: NewBookingForm, chosen: str) -> dict[str, Any]:
+def _matches_context(form: NewBookingForm, chosen: str, facility: Facility) -> dict[str, Any]:
     searched = form.has_person_data()
-    found = person_matches(**form.person_query()) if searched else []
+    query = form.person_query()
+    found = person_matches(agency_ids={facility.agency_id}, **query) if searched else []
     choosable = {str(m.person.public_id) for m in found if not m.open_booking} | {NEW_PERSON}
     return {
         "matches": found,
@@ -344,7 +345,7 @@ def new(request: HttpRequest) -> HttpResponse:
             "facility": facility,
             "steps": _new_booking_steps(),
             "match_errors": form.errors.get("match"),
-            **_matches_context(form, request.POST.get("match", "")),
+            **_matches_context(form, request.POST.get("match", ""), facility),
         }
         return render(request, "booking/intake/new.html", context, status=status)
 
@@ -356,9 +357,8 @@ def matches(request: HttpRequest) -> HttpResponse:
     data = request.POST if request.method == "POST" else request.GET
     form = NewBookingForm(data)
     form.is_valid()  # what parses is checked; half-typed dates are left out
-    response = render(
-        request, "booking/intake/new.html#matches", _matches_context(form, data.get("match", ""))
-    )
+    context = _matches_context(form, data.get("match", ""), _booking_facility(request))
+    response = render(request, "booking/intake/new.html#matches", context)
     response["Cache-Control"] = "no-store"
     return response
 
@@ -643,7 +643,11 @@ def property_return(request: HttpRequest, booking_number: str, item_id: uuid.UUI
         messages.error(request, f"{item}: {exc.message}")
     else:
         messages.success(request, PROPERTY_RETURNED.format(item=item))
-    return redirect("intake:property", booking.booking_number)
+    # Back to the intake page for those who work there; release staff (and
+    # anyone once the booking closed) to the property on the profile.
+    if booking.is_open and Perm.BOOKING_CREATE in _me(request).perms_at(booking.facility_id):
+        return redirect("intake:property", booking.booking_number)
+    return redirect(reverse("booking:profile", args=[booking.booking_number]) + "#property")
 
 
 # --- Identity and details ----------------------------------------------------------

@@ -52,6 +52,7 @@ from cellblock.booking.models import Booking, Charge, IntakeStepCode, PropertyIt
 from cellblock.booking.selectors import ChecklistRow, booking_checklist, checklist_summary
 from cellblock.classification.models import FLAG_TONE, Flag
 from cellblock.core import clock
+from cellblock.core.access import user_has_perm
 from cellblock.core.roles import Perm
 from cellblock.housing.models import BedAssignment
 
@@ -229,6 +230,9 @@ def property_context(request: HttpRequest, booking: Booking) -> dict[str, Any]:
         "issued": [item for item in items if item.kind == PropertyKind.ISSUED],
         "held": sum(1 for item in items if item.returned_at is None),
         "signed": signed,
+        # Release staff hand property back here, also after the booking closed.
+        "can_return": user_has_perm(request.user, Perm.BOOKING_RELEASE, booking.facility_id),
+        "booking_number": booking.booking_number,
     }
 
 

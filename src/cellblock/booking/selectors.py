@@ -114,7 +114,9 @@ def with_roster_columns(
 
 
 _BOOKING_NUMBER = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,9}-\d{4}-\d{1,9}$")
-_DATE_FORMATS = ("%Y-%m-%d", "%d.%m.%Y", "%d/%m/%Y")
+# Day-first with dots as in much of the world; never slashes, which read
+# day-first in one country and month-first in another.
+_DATE_FORMATS = ("%Y-%m-%d", "%d.%m.%Y")
 
 
 def _as_date(text: str) -> dt.date | None:
@@ -142,8 +144,12 @@ def search_q(text: str) -> Q:
     born = _as_date(text)
     if born is not None:
         return Q(person__date_of_birth=born)
+    words = name_key(text).split()
+    if not words:
+        # Punctuation alone names nobody: find nothing rather than everyone.
+        return Q(pk__in=[])
     condition = Q()
-    for word in name_key(text).split():
+    for word in words:
         condition &= (
             Q(person__family_key__startswith=word)
             | Q(person__given_key__startswith=word)
@@ -321,6 +327,23 @@ def bookings_with_overdue_steps(facility: Facility, *, limit: int = 50) -> list[
         .order_by("booked_at")[:limit]
     )
     return [OverdueBooking(b, b.overdue_steps) for b in bookings]
+
+
+def steps_due_before_housing(booking: Booking) -> list[str]:
+    """Labels of the steps that must come before a bed and are not done.
+
+    Only steps some installed app records count: until the medical module
+    records the receiving screening, nobody could complete it.
+    """
+    from cellblock.booking.checklist import STEPS, recorded_steps
+
+    required = [s.code for s in STEPS if s.before_housing and s.code in recorded_steps()]
+    if not required:
+        return []
+    open_steps = IntakeStep.objects.filter(
+        booking=booking, step__in=required, completed_at__isnull=True
+    )
+    return [step.get_step_display() for step in open_steps]
 
 
 def checklist_summary(rows: list[ChecklistRow]) -> dict[str, int]:

@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from decimal import Decimal, InvalidOperation
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from django.db import transaction
 from django.utils import timezone
@@ -172,7 +173,10 @@ def booking_open(
                 extra={"booking_number": existing.booking_number},
             )
         booking = Booking.objects.create(
-            booking_number=_next_booking_number(facility, booked_at.year),
+            # The year on the number is the facility's local year of booking.
+            booking_number=_next_booking_number(
+                facility, booked_at.astimezone(ZoneInfo(facility.timezone)).year
+            ),
             person=person, facility=facility, source=source, legal_status=legal_status,
             booked_at=booked_at, booked_by=actor, external_reference=external_reference,
             **asdict(details),
@@ -200,6 +204,13 @@ def _next_booking_number(facility: Facility, year: int) -> str:
     sequence.save(update_fields=["last_number"])
     # Stored in capitals so a lookup by number needs no case folding.
     return f"{facility.code.upper()}-{year}-{sequence.last_number:06d}"
+
+
+def _lock_open(booking: Booking) -> Booking:
+    """The booking, locked for this transaction, refused unless it is still open."""
+    locked = Booking.objects.select_for_update().select_related("facility").get(pk=booking.pk)
+    _require_open(locked)
+    return locked
 
 
 def _require_open(booking: Booking) -> None:
@@ -329,9 +340,9 @@ def booking_identity_confirm(*, actor: User | None, booking: Booking, method: st
             {"method": ["say how identity was established (document, fingerprints, known)."]}
         )
     with transaction.atomic():
-        _require_open(booking)
+        locked = _lock_open(booking)
         return intake_step_complete(
-            actor=actor, booking=booking, step=IntakeStepCode.IDENTITY, note=method.strip()
+            actor=actor, booking=locked, step=IntakeStepCode.IDENTITY, note=method.strip()
         )
 
 
@@ -339,12 +350,12 @@ def booking_charges_complete(*, actor: User | None, booking: Booking) -> IntakeS
     """Every charge known at intake is recorded."""
     _require(actor, Perm.BOOKING_CREATE, booking.facility)
     with transaction.atomic():
-        _require_open(booking)
-        count = Charge.objects.filter(booking=booking).count()
-        if count == 0 and booking.legal_status != LegalStatus.HOLD:
+        locked = _lock_open(booking)
+        count = Charge.objects.filter(booking=locked).count()
+        if count == 0 and locked.legal_status != LegalStatus.HOLD:
             raise ValidationFailed.for_fields({"charges": [NO_CHARGES]})
         return intake_step_complete(
-            actor=actor, booking=booking, step=IntakeStepCode.CHARGES,
+            actor=actor, booking=locked, step=IntakeStepCode.CHARGES,
             note=f"{count} charge{'s' if count != 1 else ''}",
         )  # fmt: skip
 
@@ -427,8 +438,8 @@ def property_item_update(
     if errors:
         raise ValidationFailed.for_fields(errors)
     with transaction.atomic():
+        _lock_open(booking)
         locked = PropertyItem.objects.select_for_update().get(pk=item.pk)
-        _require_open(booking)
         if locked.returned_at is not None:
             raise Conflict("This item was already returned.", code="property_returned")
         after = {**asdict(data), "cash_amount": cash}
@@ -450,12 +461,12 @@ def property_inventory_sign(*, actor: User | None, booking: Booking) -> IntakeSt
     """The recording officer signs the intake inventory: the checklist step is done."""
     _require(actor, Perm.BOOKING_CREATE, booking.facility)
     with transaction.atomic():
-        _require_open(booking)
-        items = PropertyItem.objects.filter(booking=booking)
+        locked = _lock_open(booking)
+        items = PropertyItem.objects.filter(booking=locked)
         taken = items.filter(kind=PropertyKind.TAKEN).count()
         issued = items.filter(kind=PropertyKind.ISSUED).count()
         return intake_step_complete(
-            actor=actor, booking=booking, step=IntakeStepCode.PROPERTY,
+            actor=actor, booking=locked, step=IntakeStepCode.PROPERTY,
             note=f"{taken} taken, {issued} issued",
         )  # fmt: skip
 

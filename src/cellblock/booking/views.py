@@ -11,6 +11,7 @@ from django.utils.cache import patch_vary_headers
 from django.utils.http import urlencode
 from django.views.decorators.http import require_GET
 
+from cellblock.audit.services import audit_record_read
 from cellblock.booking.models import Booking, BookingStatus, CustodyLevel
 from cellblock.booking.profile import header_context, sections_for
 from cellblock.booking.selectors import (
@@ -172,6 +173,11 @@ def profile(request: HttpRequest, booking_number: str) -> HttpResponse:
     booking = booking_get_for_user(request.user, booking_number)  # type: ignore[arg-type]
     facility = booking.facility
     person = booking.person
+    # Who opened whose record, and when, is itself part of the record.
+    audit_record_read(
+        actor=request.user, obj=booking, facility=facility, what="profile",  # type: ignore[arg-type]
+        label=f"profile of {booking.booking_number}",
+    )  # fmt: skip
     today = clock.local(clock.now(), facility.timezone).date()
     age = person.age_on(today)
     photo = (

@@ -463,7 +463,7 @@ def _charges(value: str, bad: Callable[[str, str], None]) -> list[ChargeData]:
         statute, description, severity = parts[:3]
         counts_text = parts[3] if len(parts) > 3 and parts[3] else "1"
         case_number = parts[4] if len(parts) > 4 else ""
-        if not counts_text.isdigit():
+        if not (counts_text.isascii() and counts_text.isdigit()):
             bad("charges", BAD_COUNTS.format(n=n, value=counts_text))
             continue
         for name, text_value in (

@@ -218,6 +218,7 @@ def _person_for(
 ) -> tuple[Person, list[Problem]]:
     """The person on record this row is about, or a new one (see docs/import-export.md)."""
     matches = person_matches(
+        agency_ids={facility.agency_id},
         given_name=row.given_name, family_name=row.family_name,
         date_of_birth=row.date_of_birth, identifiers=row.identifiers,
     )  # fmt: skip

@@ -7,12 +7,15 @@ from django.db import transaction
 from cellblock.accounts.models import User
 from cellblock.audit.services import audit_record
 from cellblock.booking.models import OPEN_STATUSES, Booking, IntakeStepCode
+from cellblock.booking.selectors import steps_due_before_housing
 from cellblock.booking.services import intake_step_complete
 from cellblock.core import clock
 from cellblock.core.errors import Conflict, PermissionDenied
 from cellblock.core.roles import Perm
 from cellblock.facilities.models import Bed
 from cellblock.housing.models import BedAssignment
+
+NOT_READY_FOR_HOUSING = "{booking} cannot be housed before: {steps}."
 
 
 def bed_assign(
@@ -36,6 +39,13 @@ def bed_assign(
         locked = Booking.objects.select_for_update().get(pk=booking.pk)
         if locked.status not in OPEN_STATUSES:
             raise Conflict(f"Booking {locked} is closed.", code="booking_closed")
+        missing = steps_due_before_housing(locked)
+        if missing:
+            raise Conflict(
+                NOT_READY_FOR_HOUSING.format(booking=locked, steps=", ".join(missing)),
+                code="intake_before_housing",
+                extra={"steps": missing},
+            )
         now = clock.now()
         current = BedAssignment.objects.filter(booking=locked, ended_at__isnull=True).first()
         if current is not None:

@@ -14,6 +14,7 @@ from cellblock.core.roles import Perm
 from cellblock.people.models import IdentifierKind, Person, PersonPhoto
 from cellblock.people.selectors import (
     PersonMatch,
+    booking_agencies,
     person_get_for_user,
     person_matches,
     persons_for_user,
@@ -82,6 +83,7 @@ def match_out(match: PersonMatch) -> MatchOut:
 def find_matches(request: HttpRequest, payload: MatchIn) -> list[MatchOut]:
     """People on record who may be this person (accent- and case-insensitive), surest first."""
     matches = person_matches(
+        agency_ids=booking_agencies(acting_user(request)),
         given_name=payload.given_name, family_name=payload.family_name,
         date_of_birth=payload.date_of_birth,
         identifiers={str(kind): value for kind, value in payload.identifiers.items()},

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
+from collections.abc import Collection
 from dataclasses import dataclass
 
 from django.db.models import Q, QuerySet
@@ -54,8 +55,24 @@ MATCH_FAMILY_AND_BIRTH = "same family name and date of birth"
 MATCH_GIVEN_AND_BIRTH = "same given name and date of birth"
 
 
+def booking_agencies(user: User) -> frozenset[int]:
+    """The agencies in which the user may book someone (``booking.create`` at a facility)."""
+    from cellblock.facilities.models import Facility
+
+    facilities = Facility.objects.filter(pk__in=user.facilities_with(Perm.BOOKING_CREATE))
+    return frozenset(facilities.values_list("agency_id", flat=True))
+
+
+def _on_record_in(agency_ids: Collection[int]) -> QuerySet[Person]:
+    """People booked at some facility of these agencies, or never booked anywhere."""
+    return Person.objects.filter(
+        Q(bookings__facility__agency_id__in=list(agency_ids)) | Q(bookings__isnull=True)
+    )
+
+
 def person_matches(
     *,
+    agency_ids: Collection[int],
     given_name: str = "",
     family_name: str = "",
     date_of_birth: dt.date | None = None,
@@ -66,8 +83,9 @@ def person_matches(
 
     Names compare accent- and case-insensitively (``names.name_key``) and
     documents ignore spaces and dashes (``names.identifier_key``).  The check
-    spans every facility: a person known at another jail of the agency must
-    not be created twice.
+    spans every facility of the given agencies (a person known at another
+    jail of the agency must not be created twice) and people never booked;
+    other agencies' records stay out of sight.
     """
     given, family = name_key(given_name), name_key(family_name)
     keys = {kind: identifier_key(value) for kind, value in (identifiers or {}).items() if value}
@@ -82,7 +100,10 @@ def person_matches(
             Q(family_key=family or None) | Q(given_key=given or None)
         )
     candidates = list(
-        Person.objects.filter(conditions).distinct().prefetch_related("identifiers")[: limit * 2]
+        _on_record_in(agency_ids)
+        .filter(conditions)
+        .distinct()
+        .prefetch_related("identifiers")[: limit * 2]
     )
     open_numbers = dict(
         Booking.objects.filter(person__in=candidates, status__in=OPEN_STATUSES).values_list(
@@ -124,16 +145,19 @@ def person_matches(
 
 
 def person_get_for_booking(user: User, public_id: str | uuid.UUID) -> Person:
-    """A person the user may book: anyone on record, as the duplicate check offers them.
+    """A person the user may book: anyone the duplicate check could have offered them.
 
-    Booking needs ``booking.create`` somewhere; the booking itself then checks
-    it at the facility.  Reading the person's past records stays limited by
-    ``persons_for_user``.
+    That is anyone booked in an agency where the user may book, or never
+    booked; the booking itself then checks the facility.  Reading the
+    person's past records stays limited by ``persons_for_user``.
     """
     key = parse_public_id(public_id, what="person")
-    person = None
-    if user.facilities_with(Perm.BOOKING_CREATE):
-        person = Person.objects.filter(public_id=key).prefetch_related("identifiers").first()
+    person = (
+        _on_record_in(booking_agencies(user))
+        .filter(public_id=key)
+        .prefetch_related("identifiers")
+        .first()
+    )
     if person is None:
         raise NotFound(f"No person with id {key}.")
     return person

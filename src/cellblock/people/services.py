@@ -11,7 +11,7 @@ from django.conf import settings
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.db import transaction
-from PIL import Image, UnidentifiedImageError
+from PIL import Image, ImageOps, UnidentifiedImageError
 
 from cellblock.accounts.models import User
 from cellblock.audit.services import audit_record
@@ -128,6 +128,7 @@ def person_identifier_add(
 
 
 PHOTO_DENIED = "Taking booking photos needs the booking role at the facility."
+PHOTO_BOOKING_CLOSED = "Booking {booking} is closed: its photos can no longer change."
 PHOTO_NOT_AN_IMAGE = "must be a JPEG or PNG image; this file is not one."
 PHOTO_WRONG_FORMAT = "must be a JPEG or PNG image; this file is {found}."
 PHOTO_TOO_LARGE = "is larger than the limit of {limit} bytes."
@@ -169,7 +170,9 @@ def _inspect_photo(content: bytes) -> tuple[str, int, int]:
 def _thumbnail(content: bytes) -> bytes:
     size = settings.CELLBLOCK_PHOTO_THUMBNAIL_PX
     with Image.open(io.BytesIO(content)) as opened:
-        small = opened.convert("RGB")
+        # A camera held upright says so in EXIF; turn the pixels to match.
+        upright = ImageOps.exif_transpose(opened) or opened
+        small = upright.convert("RGB")
         small.thumbnail((size, size))
         out = io.BytesIO()
         small.save(out, format="JPEG", quality=85)
@@ -195,6 +198,10 @@ def person_photo_add(
     where = facility or (booking.facility if booking else None)
     if actor is not None and (where is None or Perm.BOOKING_CREATE not in actor.perms_at(where.pk)):
         raise PermissionDenied(PHOTO_DENIED, code="missing_role")
+    from cellblock.booking.models import OPEN_STATUSES
+
+    if booking is not None and booking.status not in OPEN_STATUSES:
+        raise Conflict(PHOTO_BOOKING_CLOSED.format(booking=booking), code="booking_closed")
     content_type, width, height = _inspect_photo(content)
     digest = hashlib.sha256(content).hexdigest()
     existing = PersonPhoto.objects.filter(person=person, sha256=digest).first()

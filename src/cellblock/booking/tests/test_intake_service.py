@@ -6,6 +6,7 @@ import datetime as dt
 
 import pytest
 import time_machine
+from django.db import transaction
 
 from cellblock.audit.models import AuditEvent
 from cellblock.booking.models import Booking, BookingSequence, Charge, IntakeStep
@@ -86,12 +87,30 @@ def test_two_facilities_each_start_their_numbers_at_one(site, other_site, bookin
     assert theirs.booking_number == "OTH-2026-000001"
 
 
-def test_a_failed_booking_does_not_use_up_a_number(site, booking_clerk):
+def test_a_refused_booking_does_not_use_up_a_number(site, booking_clerk):
     person = _person()
     _open(site, booking_clerk, person)
     with pytest.raises(Conflict):
         _open(site, booking_clerk, person)
     assert _open(site, booking_clerk, _person("Next")).booking_number == "TST-2026-000002"
+
+
+def test_a_booking_rolled_back_after_its_number_was_taken_gives_the_number_back(
+    site, booking_clerk
+):
+    class LaterStepFailed(Exception):
+        pass
+
+    # The number is taken, then the request fails further on: the whole
+    # transaction, sequence included, rolls back, so numbers stay gap-free.
+    def book_then_fail() -> None:
+        with transaction.atomic():
+            assert _open(site, booking_clerk).booking_number == "TST-2026-000001"
+            raise LaterStepFailed
+
+    with pytest.raises(LaterStepFailed):
+        book_then_fail()
+    assert _open(site, booking_clerk, _person("Next")).booking_number == "TST-2026-000001"
 
 
 def test_a_new_booking_carries_the_seven_step_checklist(site, booking_clerk):

@@ -192,7 +192,8 @@ def test_lifted_and_expired_flags_are_not_shown(population, site, client):
         ("NÚÑEZ josé", ["Ñúñez"]),
         ("2008-10-10", ["Uzumaki"]),
         ("10.10.2008", ["Uzumaki"]),
-        ("28/03/2008", ["Haruno"]),
+        # Slashes are not read as a date: day-first or month-first?
+        ("28/03/2008", []),
         ("gaara", []),
         ("itachi", []),
         ("zzz", []),

@@ -422,3 +422,11 @@ def test_the_example_in_the_documentation_imports(site, settings):
     example = docs.read_text().split("```csv\n", 1)[1].split("```", 1)[0]
     run = run_import(site, example.encode())
     assert (run.status, run.imported, run.bad) == ("imported", 2, 0), run.report
+
+
+def test_a_count_written_with_a_superscript_digit_is_a_bad_row_not_a_crash(site):
+    run = run_import(site, roster(row("OLD-1", "Lee", "Rock", charges="KPC 1|Theft|felony|²")))
+    assert errors_of(run) == [
+        (2, "charges", roster_csv.BAD_COUNTS.format(n=1, value="²")),
+    ]
+    assert not Booking.objects.exists()

@@ -9,6 +9,10 @@ import pytest
 from cellblock.audit.models import AuditEvent
 from cellblock.booking.models import Booking
 from cellblock.booking.services import booking_open
+from cellblock.conftest import make_staff
+from cellblock.core.roles import Role
+from cellblock.facilities import services as facility_services
+from cellblock.facilities.models import Agency
 from cellblock.people.models import Person, PersonIdentifier
 from cellblock.people.selectors import (
     MATCH_FAMILY_AND_BIRTH,
@@ -23,6 +27,11 @@ from cellblock.people.services import person_create
 pytestmark = pytest.mark.django_db
 
 BORN = dt.date(1990, 5, 17)
+
+
+def _anywhere(**query):
+    """The selector over every agency on record: for tests of the matching itself."""
+    return person_matches(agency_ids=set(Agency.objects.values_list("pk", flat=True)), **query)
 
 
 @pytest.fixture
@@ -54,48 +63,48 @@ def _intake(client, site, person=None, **extra):
 
 
 def test_a_name_typed_without_accents_and_in_capitals_finds_the_person(jose):
-    [match] = person_matches(given_name="jose", family_name="NUNEZ", date_of_birth=BORN)
+    [match] = _anywhere(given_name="jose", family_name="NUNEZ", date_of_birth=BORN)
     assert match.person == jose
     assert match.reasons == (MATCH_NAME_AND_BIRTH,)
 
 
 def test_a_document_number_written_differently_finds_the_person(jose):
-    [match] = person_matches(given_name="Someone", identifiers={"passport": "ab-123"})
+    [match] = _anywhere(given_name="Someone", identifiers={"passport": "ab-123"})
     assert match.person == jose
     assert match.reasons == (MATCH_IDENTIFIER.format(kind="Passport"),)
 
 
 def test_the_same_number_on_another_kind_of_document_is_no_match(jose):
-    assert person_matches(identifiers={"driving_licence": "AB123"}) == []
+    assert _anywhere(identifiers={"driving_licence": "AB123"}) == []
 
 
 def test_given_and_family_names_swapped_find_the_person(jose):
-    [match] = person_matches(given_name="Nunez", family_name="Jose")
+    [match] = _anywhere(given_name="Nunez", family_name="Jose")
     assert match.person == jose
     assert match.reasons == (MATCH_SWAPPED_NAME,)
 
 
 def test_the_same_name_without_a_date_of_birth_is_a_weaker_match(jose):
-    [match] = person_matches(given_name="José", family_name="Ñúñez")
+    [match] = _anywhere(given_name="José", family_name="Ñúñez")
     assert match.reasons == (MATCH_NAME,)
-    sure = person_matches(given_name="José", family_name="Ñúñez", date_of_birth=BORN)[0]
+    sure = _anywhere(given_name="José", family_name="Ñúñez", date_of_birth=BORN)[0]
     assert sure.score > match.score
 
 
 def test_a_family_name_and_date_of_birth_match_even_when_the_given_name_differs(jose):
-    [match] = person_matches(given_name="Pepe", family_name="Nunez", date_of_birth=BORN)
+    [match] = _anywhere(given_name="Pepe", family_name="Nunez", date_of_birth=BORN)
     assert match.reasons == (MATCH_FAMILY_AND_BIRTH,)
 
 
 def test_a_different_person_born_the_same_day_is_not_offered(jose):
-    assert person_matches(given_name="Maria", family_name="Lopez", date_of_birth=BORN) == []
+    assert _anywhere(given_name="Maria", family_name="Lopez", date_of_birth=BORN) == []
 
 
 def test_a_document_number_outranks_a_name(jose):
     namesake = person_create(
         actor=None, facility=None, given_name="Jose", family_name="Nunez", date_of_birth=BORN
     )
-    matches = person_matches(
+    matches = _anywhere(
         given_name="Jose",
         family_name="Nunez",
         date_of_birth=BORN,
@@ -107,7 +116,7 @@ def test_a_document_number_outranks_a_name(jose):
 
 def test_a_match_says_which_booking_holds_the_person_now(site, jose):
     booking = booking_open(actor=None, facility=site.facility, person=jose, source="arrest")
-    [match] = person_matches(given_name="Jose", family_name="Nunez", date_of_birth=BORN)
+    [match] = _anywhere(given_name="Jose", family_name="Nunez", date_of_birth=BORN)
     assert match.open_booking == booking.booking_number
 
 
@@ -117,8 +126,11 @@ def test_the_duplicate_check_takes_a_fixed_number_of_queries(jose, django_assert
             actor=None, facility=None, given_name="Jose", family_name="Nunez",
             identifiers={"passport": f"P{n}"},
         )  # fmt: skip
+    agencies = set(Agency.objects.values_list("pk", flat=True))
     with django_assert_num_queries(3):
-        matches = person_matches(given_name="Jose", family_name="Nunez", date_of_birth=BORN)
+        matches = person_matches(
+            agency_ids=agencies, given_name="Jose", family_name="Nunez", date_of_birth=BORN
+        )
     assert len(matches) == 11
 
 
@@ -201,7 +213,8 @@ def test_the_clerk_may_book_the_person_found_instead(site, jose, booking_clerk, 
 def test_a_person_held_at_another_facility_is_offered_with_that_booking(
     site, other_site, jose, outsider, booking_clerk, client_for
 ):
-    # The check spans the agency: the same person must not be created twice.
+    # The check spans the agency (both jails are Test County's): the same
+    # person must not be created twice.
     earlier = booking_open(
         actor=outsider, facility=other_site.facility, person=jose, source="arrest"
     )
@@ -252,3 +265,26 @@ def test_an_unknown_person_id_is_not_found(site, booking_clerk, client_for):
     )
     assert response.status_code == 404
     assert not Booking.objects.exists()
+
+
+def test_a_person_known_only_to_another_agency_is_not_offered_or_bookable(
+    site, booking_clerk, client_for
+):
+    """Another agency's records stay out of sight: no names, dates or documents leak."""
+    elsewhere = facility_services.agency_create(actor=None, code="FAR", name="Far County")
+    far_jail = facility_services.facility_create(
+        actor=None, agency=elsewhere, code="FAR", name="Far Jail", timezone="UTC"
+    )
+    far_clerk = make_staff("far_clerk", far_jail, Role.BOOKING)
+    stranger = person_create(
+        actor=None, facility=far_jail, given_name="José", family_name="Ñúñez",
+        date_of_birth=BORN, identifiers={"passport": "AB 123"},
+    )  # fmt: skip
+    booking_open(actor=far_clerk, facility=far_jail, person=stranger, source="arrest")
+
+    assert _matches(client_for(booking_clerk), **NEW_JOSE) == []
+    response = _intake(client_for(booking_clerk), site, person_id=str(stranger.public_id))
+    assert response.status_code == 404
+    # Far County's own clerk is offered the match.
+    [match] = _matches(client_for(far_clerk), **NEW_JOSE)
+    assert match["person"]["id"] == str(stranger.public_id)

@@ -1,0 +1,147 @@
+"""Rules found in review: release staff, closed bookings, housing order, audited reads."""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+
+import pytest
+import time_machine
+from PIL import Image
+
+from cellblock.audit.models import AuditEvent
+from cellblock.booking import checklist
+from cellblock.booking.models import BookingStatus, PropertyKind
+from cellblock.booking.services import (
+    PropertyData,
+    booking_open,
+    booking_transition,
+    property_item_add,
+)
+from cellblock.conftest import make_staff
+from cellblock.core.errors import Conflict
+from cellblock.core.roles import Role
+from cellblock.facilities import services as facility_services
+from cellblock.facilities.models import Agency, Bed
+from cellblock.housing.services import bed_assign
+from cellblock.people.models import PersonPhoto
+from cellblock.people.services import PHOTO_BOOKING_CLOSED, person_create, person_photo_add
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def booking(site, booking_clerk):
+    person = person_create(actor=None, facility=None, given_name="Rock", family_name="Lee")
+    return booking_open(actor=booking_clerk, facility=site.facility, person=person, source="arrest")
+
+
+def _jpeg(size=(400, 300), orientation=None) -> bytes:
+    out = io.BytesIO()
+    exif = Image.Exif()
+    if orientation is not None:
+        exif[0x0112] = orientation
+    Image.new("RGB", size, "navy").save(out, format="JPEG", exif=exif)
+    return out.getvalue()
+
+
+def test_a_supervisor_returns_property_from_the_profile_of_a_released_booking(
+    site, booking, booking_clerk, supervisor, commander, client_for
+):
+    item = property_item_add(
+        actor=booking_clerk, booking=booking,
+        data=PropertyData(kind=PropertyKind.TAKEN, description="Weights"),
+    )  # fmt: skip
+    booking = booking_transition(actor=commander, booking=booking, to=BookingStatus.IN_CUSTODY)
+    booking_transition(
+        actor=commander, booking=booking, to=BookingStatus.RELEASED, release_type="time_served"
+    )
+    client = client_for(supervisor)
+    profile = client.get(f"/bookings/{booking.booking_number}/")
+    assert 'aria-label="Return Weights"' in profile.content.decode()
+    response = client.post(
+        f"/intake/{booking.booking_number}/property/{item.public_id}/return/", {"note": "signed"}
+    )
+    assert response.status_code == 302
+    assert response["Location"] == f"/bookings/{booking.booking_number}/#property"
+    item.refresh_from_db()
+    assert item.returned_by == supervisor
+    assert client.get(response["Location"]).status_code == 200
+
+
+def test_a_photo_for_a_closed_booking_is_refused(site, booking, commander, settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path
+    closed = booking_transition(actor=commander, booking=booking, to=BookingStatus.CANCELLED)
+    with pytest.raises(Conflict) as refused:
+        person_photo_add(actor=commander, person=booking.person, content=_jpeg(), booking=closed)
+    assert refused.value.message == PHOTO_BOOKING_CLOSED.format(booking=closed)
+    assert not PersonPhoto.objects.exists()
+
+
+def test_a_thumbnail_stands_upright_as_the_camera_was_held(
+    site, booking, booking_clerk, settings, tmp_path
+):
+    settings.MEDIA_ROOT = tmp_path
+    # Stored sideways (400 x 300) with EXIF orientation 6: the camera was upright.
+    photo = person_photo_add(
+        actor=booking_clerk, person=booking.person, content=_jpeg(orientation=6), booking=booking
+    )
+    with photo.thumbnail.open("rb") as stored, Image.open(stored) as thumb:
+        assert thumb.height > thumb.width
+
+
+def test_a_step_due_before_housing_blocks_a_bed_once_its_module_records_it(
+    site, booking, supervisor, monkeypatch
+):
+    bed = Bed.objects.filter(cell=site.cells[0]).first()
+    assert bed is not None
+    # Until the medical module records the screening, housing is not held up by it.
+    assert "medical_screening" not in checklist.recorded_steps()
+    monkeypatch.setattr(
+        checklist,
+        "recorded_steps",
+        lambda: frozenset({"identity", "charges", "property", "housing", "medical_screening"}),
+    )
+    with pytest.raises(Conflict) as refused:
+        bed_assign(actor=supervisor, booking=booking, bed=bed)
+    assert refused.value.code == "intake_before_housing"
+    assert "Medical receiving screening" in refused.value.message
+
+
+def test_opening_a_profile_is_recorded_without_its_contents(site, booking, officer, client_for):
+    client_for(officer).get(f"/bookings/{booking.booking_number}/")
+    event = AuditEvent.objects.filter(action="booking.read").get()
+    assert event.actor == officer
+    assert event.changes == {"section": "profile"}
+    assert event.object_label == f"profile of {booking.booking_number}"
+
+
+def test_patching_a_text_field_with_null_is_refused_by_name(
+    site, booking, booking_clerk, client_for
+):
+    response = client_for(booking_clerk).patch(
+        f"/api/bookings/{booking.booking_number}",
+        {"committing_authority": None},
+        content_type="application/json",
+    )
+    assert response.status_code == 400
+    assert list(response.json()["extra"]["fields"]) == ["committing_authority"]
+
+
+def test_a_search_of_punctuation_alone_finds_nobody(site, booking, officer, client_for):
+    response = client_for(officer).get("/api/bookings/search", {"q": "!!!"})
+    assert response.status_code == 200
+    assert response.json() == []
+
+
+def test_the_year_on_a_booking_number_is_the_facility_s_local_year(booking_clerk):
+    agency = Agency.objects.get(code="TEST")
+    tokyo = facility_services.facility_create(
+        actor=None, agency=agency, code="TKY", name="Tokyo Jail", timezone="Asia/Tokyo"
+    )
+    clerk = make_staff("tokyo_clerk", tokyo, Role.BOOKING)
+    person = person_create(actor=None, facility=None, given_name="Hinata", family_name="Hyuga")
+    # 16:30 UTC on 31 December is half past one on New Year's morning in Tokyo.
+    with time_machine.travel(dt.datetime(2026, 12, 31, 16, 30, tzinfo=dt.UTC), tick=False):
+        booking = booking_open(actor=clerk, facility=tokyo, person=person, source="arrest")
+    assert booking.booking_number == "TKY-2027-000001"
