@@ -62,6 +62,14 @@ def test_the_roster_filters_by_flag_and_reads_on_a_tablet(
     expect(rows).to_have_count(2)
     expect(rows.filter(has_text="Sasuke")).to_have_count(1)
     expect(rows.filter(has_text="Kabuto")).to_have_count(1)
-    # Nothing spills sideways on a tablet held upright.
+    # Nothing spills sideways on a tablet held upright: flags stay in sight.
     assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth + 1")
+    expect(page.get_by_role("columnheader", name="Flags")).to_be_in_viewport()
+    expect(rows.filter(has_text="Sasuke")).to_contain_text("KON-2026-000002")
     screenshot(page, "tablet")
+
+    rows.filter(has_text="Sasuke").get_by_role("link", name=re.compile("Sasuke")).click()
+    expect(page.get_by_role("heading", level=1)).to_contain_text("Sasuke Uchiha")
+    expect(page.get_by_text("HS-01").first).to_be_visible()
+    assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth + 1")
+    screenshot(page, "tablet-profile")
