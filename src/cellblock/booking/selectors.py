@@ -7,6 +7,7 @@ import re
 import uuid
 from dataclasses import dataclass, field
 from math import ceil
+from typing import Any
 
 from django.db.models import (
     Case,
@@ -88,6 +89,16 @@ def _with_current_bed(bookings: QuerySet[Booking]) -> QuerySet[Booking]:
     )
 
 
+def agency_photos(person: Any, agency_id: Any) -> QuerySet[PersonPhoto]:
+    """A person's photos that staff of ``agency_id`` may see, newest first.
+
+    Photos taken at another agency's facility stay with that agency.
+    """
+    return PersonPhoto.objects.filter(
+        Q(booking__isnull=True) | Q(booking__facility__agency_id=agency_id), person=person
+    ).order_by("-taken_at", "-id")
+
+
 def with_roster_columns(
     bookings: QuerySet[Booking], now: dt.datetime | None = None
 ) -> QuerySet[Booking]:
@@ -96,9 +107,7 @@ def with_roster_columns(
     Three queries for any number of rows: the rows, their flags, their documents.
     """
     now = now or clock.now()
-    current_photo = PersonPhoto.objects.filter(person=OuterRef("person_id")).order_by(
-        "-taken_at", "-id"
-    )
+    current_photo = agency_photos(OuterRef("person_id"), OuterRef("facility__agency_id"))
     return (
         _with_current_bed(bookings.select_related("person"))
         .annotate(photo_id=Subquery(current_photo.values("public_id")[:1]))
@@ -310,18 +319,29 @@ class OverdueBooking:
     overdue_steps: list[IntakeStep]
 
 
-def bookings_with_overdue_steps(facility: Facility, *, limit: int = 50) -> list[OverdueBooking]:
-    """Open bookings with a step past its deadline that someone could have completed."""
+def _overdue_steps() -> QuerySet[IntakeStep]:
     from cellblock.booking.checklist import recorded_steps
 
-    now = clock.now()
-    overdue = IntakeStep.objects.filter(
-        completed_at__isnull=True, due_at__lt=now, step__in=recorded_steps()
+    return IntakeStep.objects.filter(
+        completed_at__isnull=True, due_at__lt=clock.now(), step__in=recorded_steps()
     ).order_by("due_at")
+
+
+def _with_overdue_steps(facility: Facility) -> QuerySet[Booking]:
+    return Booking.objects.filter(
+        facility=facility, status__in=OPEN_STATUSES, pk__in=_overdue_steps().values("booking_id")
+    )
+
+
+def count_bookings_with_overdue_steps(facility: Facility) -> int:
+    return _with_overdue_steps(facility).count()
+
+
+def bookings_with_overdue_steps(facility: Facility, *, limit: int = 50) -> list[OverdueBooking]:
+    """Open bookings with a step past its deadline that someone could have completed."""
+    overdue = _overdue_steps()
     bookings = (
-        Booking.objects.filter(
-            facility=facility, status__in=OPEN_STATUSES, pk__in=overdue.values("booking_id")
-        )
+        _with_overdue_steps(facility)
         .select_related("person")
         .prefetch_related(Prefetch("intake_steps", queryset=overdue, to_attr="overdue_steps"))
         .order_by("booked_at")[:limit]

@@ -14,10 +14,15 @@ from cellblock.core.access import public, requires, signed_in, user_has_perm
 from cellblock.core.facility_scope import choose_facility, current_facility
 from cellblock.core.roles import Perm
 
+OVERDUE_SHOWN = 50
+
 
 @requires(Perm.DASHBOARD_VIEW)
 def dashboard(request: HttpRequest) -> HttpResponse:
-    from cellblock.booking.selectors import bookings_with_overdue_steps
+    from cellblock.booking.selectors import (
+        bookings_with_overdue_steps,
+        count_bookings_with_overdue_steps,
+    )
     from cellblock.facilities.selectors import facility_summary
 
     facility = current_facility(request)
@@ -26,12 +31,22 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     show_overdue = facility is not None and user_has_perm(
         request.user, Perm.BOOKING_VIEW, facility.pk
     )
-    overdue = bookings_with_overdue_steps(facility) if facility and show_overdue else []
-    return render(
-        request,
-        "core/dashboard.html",
-        {"summary": summary, "show_overdue": show_overdue, "overdue": overdue, "now": clock.now()},
+    overdue = (
+        bookings_with_overdue_steps(facility, limit=OVERDUE_SHOWN)
+        if facility and show_overdue
+        else []
     )
+    # The list shows the longest overdue; the badge counts them all.
+    overdue_count = (
+        count_bookings_with_overdue_steps(facility)
+        if facility and len(overdue) >= OVERDUE_SHOWN
+        else len(overdue)
+    )
+    context = {
+        "summary": summary, "show_overdue": show_overdue, "overdue": overdue,
+        "overdue_count": overdue_count, "now": clock.now(),
+    }  # fmt: skip
+    return render(request, "core/dashboard.html", context)
 
 
 @require_POST

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 
+from django.db.models import Q
 from django.db.models.fields.files import FieldFile
 from django.http import FileResponse, HttpRequest
 from django.views.decorators.http import require_GET
@@ -11,6 +12,7 @@ from django.views.decorators.http import require_GET
 from cellblock.core.access import requires
 from cellblock.core.errors import NotFound
 from cellblock.core.roles import Perm
+from cellblock.facilities.models import Facility
 from cellblock.people.models import PersonPhoto, PhotoFormat
 from cellblock.people.selectors import persons_for_user
 
@@ -22,9 +24,18 @@ THUMBNAIL_TYPE = PhotoFormat.JPEG.value
 
 
 def _photo_for_user(request: HttpRequest, photo_id: uuid.UUID) -> PersonPhoto:
-    """The photo, if its person has a booking at one of the user's facilities; else 404."""
-    visible = persons_for_user(request.user).values("pk")  # type: ignore[arg-type]
-    photo = PersonPhoto.objects.filter(public_id=photo_id, person_id__in=visible).first()
+    """The photo, if its person has a booking at one of the user's facilities and it was
+    taken in one of their agencies (or outside any booking); else 404."""
+    user = request.user
+    visible = persons_for_user(user).values("pk")  # type: ignore[arg-type]
+    agencies = Facility.objects.filter(
+        pk__in=user.facilities_with(Perm.PERSON_VIEW)  # type: ignore[union-attr]
+    ).values("agency_id")
+    photo = (
+        PersonPhoto.objects.filter(public_id=photo_id, person_id__in=visible)
+        .filter(Q(booking__isnull=True) | Q(booking__facility__agency_id__in=agencies))
+        .first()
+    )
     if photo is None:
         raise NotFound(NO_PHOTO.format(photo_id=photo_id))
     return photo

@@ -145,3 +145,44 @@ def test_the_year_on_a_booking_number_is_the_facility_s_local_year(booking_clerk
     with time_machine.travel(dt.datetime(2026, 12, 31, 16, 30, tzinfo=dt.UTC), tick=False):
         booking = booking_open(actor=clerk, facility=tokyo, person=person, source="arrest")
     assert booking.booking_number == "TKY-2027-000001"
+
+
+def test_a_photo_taken_in_another_agency_stays_with_it(
+    site, booking_clerk, officer, client_for, settings, tmp_path
+):
+    settings.MEDIA_ROOT = tmp_path
+    far = facility_services.agency_create(actor=None, code="FAR", name="Far County")
+    far_jail = facility_services.facility_create(
+        actor=None, agency=far, code="FAR", name="Far Jail", timezone="UTC"
+    )
+    far_clerk = make_staff("far_clerk", far_jail, Role.BOOKING, Role.COMMANDER)
+    person = person_create(actor=None, facility=None, given_name="Might", family_name="Guy")
+    there = booking_open(actor=far_clerk, facility=far_jail, person=person, source="arrest")
+    far_photo = person_photo_add(actor=far_clerk, person=person, content=_jpeg(), booking=there)
+    booking_transition(
+        actor=far_clerk, booking=booking_transition(
+            actor=far_clerk, booking=there, to=BookingStatus.IN_CUSTODY
+        ), to=BookingStatus.RELEASED, release_type="time_served",
+    )  # fmt: skip
+    here = booking_open(actor=booking_clerk, facility=site.facility, person=person, source="arrest")
+    client = client_for(officer)
+    assert client.get(f"/people/photos/{far_photo.public_id}/thumbnail/").status_code == 404
+    roster = client.get("/api/bookings/roster", {"facility": str(site.facility.public_id)})
+    [row] = roster.json()["results"]
+    assert row["booking_number"] == here.booking_number
+    assert row["photo_id"] is None
+
+
+def test_the_overdue_badge_counts_every_late_booking_not_only_those_listed(
+    site, booking_clerk, officer, client_for, monkeypatch
+):
+    import cellblock.core.views as core_views
+
+    for name in ("Ten", "Ten Ten", "Neji"):
+        person = person_create(actor=None, facility=None, given_name=name, family_name="Test")
+        booking_open(actor=booking_clerk, facility=site.facility, person=person, source="arrest")
+    monkeypatch.setattr(core_views, "OVERDUE_SHOWN", 2)
+    with time_machine.travel(dt.timedelta(hours=9)):
+        page = client_for(officer).get("/").content.decode()
+    assert page.count('class="overdue-steps"') == 2
+    assert '<span class="badge badge-bad">3</span>' in page
