@@ -40,6 +40,13 @@ class Perm(StrEnum):
     HOUSING_VIEW = "housing.view"
     HOUSING_ASSIGN = "housing.assign"
     CLASSIFICATION_EDIT = "classification.edit"
+    # Approve or refuse an override of the scored custody level.
+    CLASSIFICATION_APPROVE = "classification.approve"
+    # Record and end protective (no-contact) orders.
+    ORDERS_EDIT = "orders.edit"
+    # PREA screening: record one; read its answers (sensitive, every read audited).
+    PREA_SCREEN = "prea.screen"
+    PREA_READ = "prea.read"
     # Moving a population in from another system, or taking all of it out.
     RECORDS_IMPORT = "records.import"
     RECORDS_EXPORT = "records.export"
@@ -59,15 +66,24 @@ _CUSTODY_READ = frozenset(
 ROLE_PERMS: dict[Role, frozenset[Perm]] = {
     # Everything in the facility.
     Role.COMMANDER: frozenset(Perm),
-    Role.SUPERVISOR: _CUSTODY_READ | {Perm.HOUSING_ASSIGN, Perm.STAFF_VIEW, Perm.BOOKING_RELEASE},
+    Role.SUPERVISOR: _CUSTODY_READ
+    | {Perm.HOUSING_ASSIGN, Perm.STAFF_VIEW, Perm.BOOKING_RELEASE, Perm.CLASSIFICATION_APPROVE},
     Role.OFFICER: _CUSTODY_READ,
     Role.BOOKING: _CUSTODY_READ | {Perm.PERSON_EDIT, Perm.BOOKING_CREATE},
-    Role.CLASSIFICATION: _CUSTODY_READ | {Perm.HOUSING_ASSIGN, Perm.CLASSIFICATION_EDIT},
-    Role.MEDICAL: _CUSTODY_READ,
-    Role.COURT: _CUSTODY_READ | {Perm.BOOKING_CREATE, Perm.BOOKING_RELEASE},
+    Role.CLASSIFICATION: _CUSTODY_READ
+    | {
+        Perm.HOUSING_ASSIGN,
+        Perm.CLASSIFICATION_EDIT,
+        Perm.ORDERS_EDIT,
+        Perm.PREA_SCREEN,
+        Perm.PREA_READ,
+    },
+    # Receiving screening often includes the PREA questions.
+    Role.MEDICAL: _CUSTODY_READ | {Perm.PREA_SCREEN, Perm.PREA_READ},
+    Role.COURT: _CUSTODY_READ | {Perm.BOOKING_CREATE, Perm.BOOKING_RELEASE, Perm.ORDERS_EDIT},
     Role.VISITS: _CUSTODY_READ,
     # Reads everything but clinical text, and the audit log.
-    Role.AUDITOR: _CUSTODY_READ | {Perm.AUDIT_READ, Perm.STAFF_VIEW},
+    Role.AUDITOR: _CUSTODY_READ | {Perm.AUDIT_READ, Perm.STAFF_VIEW, Perm.PREA_READ},
     # Users and configuration; no records of people in custody.
     Role.ADMIN: frozenset(
         {

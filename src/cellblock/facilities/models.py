@@ -263,6 +263,11 @@ class FacilityPolicy(models.Model):
     # this many hours of booking (local policy); classification per NIC.
     intake_completion_hours = models.PositiveSmallIntegerField(default=8)
     classification_initial_hours = models.PositiveSmallIntegerField(default=48)
+    # Scheduled reassessment, and the instrument in use (its code; the newest version applies).
+    classification_review_days = models.PositiveSmallIntegerField(default=90)
+    classification_instrument = models.CharField(max_length=40, default="nic-custody")
+    # Co-defendants (a shared case number) are kept apart at this scope; "" for not at all.
+    co_defendant_separation_scope = models.CharField(max_length=8, default="unit", blank=True)
     # Formal counts (Fresno D-300, CDCR).
     formal_counts_per_day = models.PositiveSmallIntegerField(default=2)
     # Visits (Mesa Co., Fresno Co.).
@@ -288,6 +293,12 @@ class FacilityPolicy(models.Model):
                     check_interval_special_minutes__lte=models.F("check_interval_general_minutes")
                 ),
                 name="facilities_policy_special_checks_not_looser",
+            ),
+            models.CheckConstraint(
+                condition=Q(
+                    co_defendant_separation_scope__in=["", "cell", "unit", "facility", "total"]
+                ),
+                name="facilities_policy_co_defendant_scope_valid",
             ),
         ]
 
