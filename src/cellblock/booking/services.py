@@ -14,6 +14,7 @@ from django.utils import timezone
 
 from cellblock.accounts.models import User
 from cellblock.audit.services import audit_record, model_changes
+from cellblock.booking import hooks
 from cellblock.booking.checklist import STEPS
 from cellblock.booking.models import (
     ALLOWED_TRANSITIONS,
@@ -192,6 +193,7 @@ def booking_open(
         )  # fmt: skip
         for charge in charges:
             _charge_create(actor=actor, booking=booking, data=charge)
+        hooks.booking_opened(actor=actor, booking=booking)
     return booking
 
 
@@ -266,6 +268,7 @@ def _charge_create(*, actor: User | None, booking: Booking, data: ChargeData) ->
         actor=actor, action="charge.add", obj=charge, facility=booking.facility,
         changes={"booking": booking.booking_number, **asdict(data)},
     )  # fmt: skip
+    hooks.charge_added(actor=actor, booking=booking, charge=charge)
     return charge
 
 

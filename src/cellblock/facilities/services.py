@@ -16,6 +16,7 @@ from cellblock.core.errors import (
     field_errors_from_django,
 )
 from cellblock.core.roles import Perm
+from cellblock.facilities import hooks
 from cellblock.facilities.models import (
     Agency,
     Bed,
@@ -220,6 +221,7 @@ def cell_feature_set(
             actor=actor, action="cell.feature_set", obj=cell, facility=facility,
             changes={"tag": tag, "status": [before.get("status"), status], "note": note},
         )  # fmt: skip
+        hooks.cell_changed(actor=actor, cell=cell, cause=f"{cell}: {tag} {status}")
     return feature
 
 
@@ -235,6 +237,7 @@ def cell_feature_remove(*, actor: User | None, cell: Cell, tag: str, reason: str
             actor=actor, action="cell.feature_remove", obj=cell, facility=facility,
             changes={"tag": tag}, reason=reason,
         )  # fmt: skip
+        hooks.cell_changed(actor=actor, cell=cell, cause=f"{cell}: {tag} removed")
 
 
 def cell_set_service(
@@ -259,6 +262,8 @@ def cell_set_service(
             actor=actor, action="cell.out_of_service" if out_of_service else "cell.in_service",
             obj=locked, facility=facility, reason=reason.strip(),
         )  # fmt: skip
+        state = "out of service" if out_of_service else "back in service"
+        hooks.cell_changed(actor=actor, cell=locked, cause=f"{locked} {state}")
     return locked
 
 

@@ -31,7 +31,8 @@ pytestmark = pytest.mark.django_db
 BOOKED = dt.datetime(2026, 3, 14, 8, 0, tzinfo=dt.UTC)
 HOUR = dt.timedelta(hours=1)
 BOOKING_STEPS = {"identity", "charges", "property"}
-NOT_INSTALLED = {"medical_screening", "classification", "prea_screening"}
+CLASSIFICATION_STEPS = {"classification", "prea_screening"}
+NOT_INSTALLED = {"medical_screening"}
 
 
 @pytest.fixture
@@ -82,8 +83,8 @@ def test_deadlines_follow_the_facility_s_own_policy(clock, site):
     assert due["prea_screening"] == BOOKED + 36 * HOUR
 
 
-def test_only_the_booking_and_housing_modules_record_steps_so_far():
-    assert recorded_steps() == BOOKING_STEPS | {"housing"}
+def test_only_the_booking_classification_and_housing_modules_record_steps_so_far():
+    assert recorded_steps() == BOOKING_STEPS | CLASSIFICATION_STEPS | {"housing"}
 
 
 def test_steps_are_open_until_their_deadline_and_overdue_after_it(clock, site):
@@ -117,11 +118,12 @@ def test_the_summary_counts_each_state(clock, site, booking_clerk):
     booking = _booking(site.facility, charges=[ChargeData("KL 1", "Theft", "felony")])
     booking_charges_complete(actor=booking_clerk, booking=booking)
     clock.move_to(BOOKED + 9 * HOUR)
+    # Classification (48 h) and PREA screening (72 h) are still open at 9 h.
     assert checklist_summary(booking_checklist(booking)) == {
         StepState.DONE: 1,
         StepState.OVERDUE: 3,
-        StepState.OPEN: 0,
-        StepState.PENDING: 3,
+        StepState.OPEN: 2,
+        StepState.PENDING: 1,
     }
 
 
@@ -163,8 +165,10 @@ def test_the_overdue_list_holds_only_overdue_steps_of_installed_modules(clock, s
     overdue = bookings_with_overdue_steps(site.facility)
     # "Recent" is overdue too (booked 94 h ago): both are listed, oldest first.
     assert [entry.booking.person.family_name for entry in overdue] == ["Late", "Recent"]
-    assert {step.step for step in overdue[0].overdue_steps} == {"charges", "property", "housing"}
-    assert {step.step for step in overdue[1].overdue_steps} == BOOKING_STEPS | {"housing"}
+    # At 100 h the 48 h classification and the 72 h PREA screening are late too.
+    late_steps = {"housing"} | CLASSIFICATION_STEPS
+    assert {step.step for step in overdue[0].overdue_steps} == {"charges", "property"} | late_steps
+    assert {step.step for step in overdue[1].overdue_steps} == BOOKING_STEPS | late_steps
 
 
 def test_the_overdue_list_leaves_out_bookings_within_their_deadlines(clock, site):

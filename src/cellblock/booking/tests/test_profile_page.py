@@ -98,11 +98,11 @@ def test_the_header_counts_the_checklist(site, booking_clerk, officer, client_fo
     html = client_for(officer).get(url(booking)).content.decode()
     summary = html[html.index('data-testid="checklist-summary"') :].split("</p>")[0]
     text = re.sub(r"<[^>]+>", "", summary)
-    # identity done; charges, property, housing open; medical, classification, PREA pending.
+    # identity done; charges, property, housing, classification, PREA open; medical pending.
     assert "1 done" in text
     assert "0 overdue" in text
-    assert "3 open" in text
-    assert "3 pending" in text
+    assert "5 open" in text
+    assert "1 pending" in text
 
 
 def test_a_booking_at_another_facility_is_not_found(site, outsider, client_for):
@@ -229,7 +229,9 @@ def test_the_flags_section_shows_active_and_lifted(site, commander, officer, cli
         actor=commander, booking=booking, kind="containment", detail="chakra-suppression",
         reason="nine-tailed fox", until=clock.now() + dt.timedelta(days=30),
     )  # fmt: skip
-    diet = flag_set(actor=commander, booking=booking, kind="diet", reason="ramen only")
+    diet = flag_set(
+        actor=commander, booking=booking, kind="diet", detail="ramen only", reason="asked"
+    )
     flag_lift(actor=commander, flag=diet, reason="eats anything now")
     html = section_html(client_for(officer).get(url(booking)).content.decode(), "flags")
     active = html[html.index('data-testid="flags-active"') :].split("</ul>")[0]
@@ -291,7 +293,15 @@ def test_intake_links_are_for_those_who_may_book(site, booking_clerk, officer, c
 def test_an_officer_sees_every_built_in_section_in_order(site, officer, client_for):
     html = client_for(officer).get(url(book(site))).content.decode()
     keys = re.findall(r'data-section="(\w+)"', html)
-    assert keys == ["checklist", "identity", "charges", "property", "flags", "housing"]
+    assert keys == [
+        "checklist",
+        "identity",
+        "charges",
+        "property",
+        "flags",
+        "classification",
+        "housing",
+    ]
 
 
 @pytest.fixture
@@ -322,7 +332,16 @@ def test_a_later_app_registers_a_section_seen_only_by_those_allowed(
     booking = book(site)
     html = client_for(commander).get(url(booking)).content.decode()
     keys = re.findall(r'data-section="(\w+)"', html)
-    assert keys == ["checklist", "identity", "charges", "medical", "property", "flags", "housing"]
+    assert keys == [
+        "checklist",
+        "identity",
+        "charges",
+        "medical",
+        "property",
+        "flags",
+        "classification",
+        "housing",
+    ]
     assert f"clinical note for {booking.booking_number}" in html
     officer_html = client_for(officer).get(url(booking)).content.decode()
     assert "clinical note" not in officer_html
@@ -358,7 +377,9 @@ def _grow(site, booking, clerk, supervisor, commander, n, start=0):
             actor=clerk, booking=booking,
             data=PropertyData(kind="taken" if i % 2 else "issued", description=f"Item {i}"),
         )  # fmt: skip
-        flag = flag_set(actor=commander, booking=booking, kind="diet", reason=f"diet {i}")
+        flag = flag_set(
+            actor=commander, booking=booking, kind="diet", detail=f"diet {i}", reason="asked"
+        )
         flag_lift(actor=commander, flag=flag, reason="changed")
         bed_assign(actor=supervisor, booking=booking, bed=bed(site, i % 2, (i // 2) % 2))
 

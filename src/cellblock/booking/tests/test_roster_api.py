@@ -94,19 +94,21 @@ def population(site, other_site):
     _in_custody(naruto)
     _house(naruto, "A1", "A1-1", "B1")
     _classify(naruto, "medium")
-    flag_set(actor=None, booking=naruto, kind="juvenile", reason="17 years old")
+    # 17 years old: the juvenile flag comes from his date of birth at booking.
     person_photo_add(actor=None, person=naruto.person, content=_png("orange"), booking=naruto)
 
-    sasuke = _book(site.facility, "Sasuke", "Uchiha", born=dt.date(2008, 7, 23), ago=20 * HOUR)
+    sasuke = _book(site.facility, "Sasuke", "Uchiha", born=dt.date(2007, 7, 23), ago=20 * HOUR)
     _in_custody(sasuke)
     _house(sasuke, "B1", "B1-1", "B1")
     _classify(sasuke, "maximum")
     flag_set(actor=None, booking=sasuke, kind="escape_risk", reason="left the village")
     flag_set(actor=None, booking=sasuke, kind="dangerous", reason="chidori")
-    lifted = flag_set(actor=None, booking=sasuke, kind="diet", reason="tomatoes only")
+    lifted = flag_set(
+        actor=None, booking=sasuke, kind="diet", detail="tomatoes only", reason="asked"
+    )
     flag_lift(actor=None, flag=lifted, reason="eats anything now")
 
-    sakura = _book(site.facility, "Sakura", "Haruno", born=dt.date(2008, 3, 28), ago=2 * HOUR)
+    sakura = _book(site.facility, "Sakura", "Haruno", born=dt.date(2007, 3, 28), ago=2 * HOUR)
 
     jose = _book(site.facility, "José", "Ñúñez", born=dt.date(1990, 5, 17), ago=10 * HOUR)
     _in_custody(jose)
@@ -115,7 +117,7 @@ def population(site, other_site):
     flag_set(actor=None, booking=jose, kind="diet", detail="halal", reason="religion")
     with time_machine.travel(NOW - 2 * HOUR, tick=False):
         flag_set(
-            actor=None, booking=jose, kind="medical_need", reason="cast",
+            actor=None, booking=jose, kind="medical_need", detail="lower-bunk", reason="cast",
             until=NOW - HOUR,
         )  # fmt: skip
 
@@ -193,7 +195,7 @@ def test_lifted_and_expired_flags_are_not_shown(population, site, client):
         ("2008-10-10", ["Uzumaki"]),
         ("10.10.2008", ["Uzumaki"]),
         # Slashes are not read as a date: day-first or month-first?
-        ("28/03/2008", []),
+        ("28/03/2007", []),
         ("gaara", []),
         ("itachi", []),
         ("zzz", []),
@@ -259,7 +261,7 @@ def test_roster_filters_combine(population, site, client):
     unit_a = str(site.unit.public_id)
     assert _names(_roster(client, site, unit=unit_a, flag="diet")) == ["Ñúñez"]
     assert _names(_roster(client, site, unit=unit_a, flag="escape_risk")) == []
-    assert _names(_roster(client, site, q="2008-07-23", custody_level="maximum")) == ["Uchiha"]
+    assert _names(_roster(client, site, q="2007-07-23", custody_level="maximum")) == ["Uchiha"]
 
 
 # --- Sorting -----------------------------------------------------------------------------

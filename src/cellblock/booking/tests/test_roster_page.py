@@ -153,11 +153,18 @@ def test_filter_by_custody_level_and_unclassified(site, officer, client_for):
 
 def test_filter_by_flag_and_flags_show_as_badges(site, officer, client_for):
     flagged = book(site, "Gaara", "Sabaku")
-    flag_set(actor=None, booking=flagged, kind="suicide_risk", reason="said so at intake")
+    flag_set(
+        actor=None,
+        booking=flagged,
+        kind="suicide_risk",
+        detail="suicide_watch",
+        reason="said so at intake",
+    )
     book(site, "Sakura", "Haruno")
     html = client_for(officer).get(ROSTER, {"flag": "suicide_risk"}).content.decode()
     assert names_in(html) == ["Sabaku, Gaara"]
-    assert 'class="badge badge-bad">Suicide risk<' in html
+    badge = html[html.index('class="badge badge-bad"') :].split("</span>")[0]
+    assert badge.endswith(">Suicide risk")
 
 
 def test_a_person_under_18_gets_a_juvenile_badge(site, officer, client_for):

@@ -59,14 +59,14 @@ def _fields(response):
 
 def test_classification_staff_set_a_flag_and_it_is_audited(booking, cleo, client_for):
     response = _set(
-        client_for(cleo), booking, kind="suicide_risk", detail="watch level 2",
+        client_for(cleo), booking, kind="suicide_risk", detail="suicide_watch",
         reason="statements at intake",
     )  # fmt: skip
     assert response.status_code == 201, response.content
     body = response.json()
     assert (body["kind"], body["detail"], body["set_by"]) == (
         "suicide_risk",
-        "watch level 2",
+        "suicide_watch",
         "cleo",
     )
     assert body["set_at"].startswith("2026-03-14T12:00")
@@ -117,10 +117,17 @@ def test_one_kind_of_flag_may_carry_several_details(booking, cleo):
 
 def test_an_expired_flag_is_replaced_and_closed_when_it_ended(booking, cleo, clock, client_for):
     old = flag_set(
-        actor=cleo, booking=booking, kind="medical_need", reason="crutches", until=NOW + 24 * HOUR
+        actor=cleo,
+        booking=booking,
+        kind="medical_need",
+        detail="lower-bunk",
+        reason="crutches",
+        until=NOW + 24 * HOUR,
     )
     clock.move_to(NOW + 30 * HOUR)
-    response = _set(client_for(cleo), booking, kind="medical_need", reason="crutches again")
+    response = _set(
+        client_for(cleo), booking, kind="medical_need", detail="lower-bunk", reason="crutches again"
+    )
     assert response.status_code == 201, response.content
     old.refresh_from_db()
     assert old.lifted_at == NOW + 24 * HOUR
@@ -129,10 +136,19 @@ def test_an_expired_flag_is_replaced_and_closed_when_it_ended(booking, cleo, clo
 
 
 def test_a_flag_still_in_force_until_its_end_is_not_replaced(booking, cleo, clock):
-    flag_set(actor=cleo, booking=booking, kind="medical_need", reason="cast", until=NOW + 2 * HOUR)
+    flag_set(
+        actor=cleo,
+        booking=booking,
+        kind="medical_need",
+        detail="lower-bunk",
+        reason="cast",
+        until=NOW + 2 * HOUR,
+    )
     clock.move_to(NOW + HOUR)
     with pytest.raises(Conflict):
-        flag_set(actor=cleo, booking=booking, kind="medical_need", reason="cast")
+        flag_set(
+            actor=cleo, booking=booking, kind="medical_need", detail="lower-bunk", reason="cast"
+        )
 
 
 def test_a_containment_flag_needs_the_cell_feature_it_requires(booking, cleo, client_for):
@@ -146,12 +162,16 @@ def test_a_containment_flag_needs_the_cell_feature_it_requires(booking, cleo, cl
 
 
 def test_a_flag_needs_a_reason(booking, cleo, client_for):
-    assert set(_fields(_set(client_for(cleo), booking, kind="diet", reason="  "))) == {"reason"}
+    assert set(
+        _fields(_set(client_for(cleo), booking, kind="diet", detail="rice", reason="  "))
+    ) == {"reason"}
 
 
 def test_a_flag_cannot_end_in_the_past(booking, cleo, client_for):
     until = (NOW - HOUR).isoformat()
-    fields = _fields(_set(client_for(cleo), booking, kind="diet", reason="x", until=until))
+    fields = _fields(
+        _set(client_for(cleo), booking, kind="diet", detail="rice", reason="x", until=until)
+    )
     assert fields == {"until": ["must be in the future."]}
 
 
@@ -173,12 +193,14 @@ def test_bad_flags_write_nothing(booking, cleo):
 def test_a_closed_booking_takes_no_new_flags(booking, cleo, commander):
     booking_transition(actor=commander, booking=booking, to="cancelled", reason="error")
     with pytest.raises(Conflict) as refused:
-        flag_set(actor=cleo, booking=booking, kind="diet", reason="x")
+        flag_set(actor=cleo, booking=booking, kind="diet", detail="rice", reason="x")
     assert refused.value.code == "booking_closed"
 
 
 def test_classification_staff_lift_a_flag_with_a_reason(booking, cleo, clock, client_for):
-    flag = flag_set(actor=cleo, booking=booking, kind="suicide_risk", reason="statements")
+    flag = flag_set(
+        actor=cleo, booking=booking, kind="suicide_risk", detail="at_risk", reason="statements"
+    )
     clock.move_to(NOW + 48 * HOUR)
     response = _lift(client_for(cleo), booking, flag.public_id, reason="cleared by psychiatrist")
     assert response.status_code == 200, response.content
@@ -187,16 +209,20 @@ def test_classification_staff_lift_a_flag_with_a_reason(booking, cleo, clock, cl
     assert body["lifted_at"].startswith("2026-03-16T12:00")
     event = AuditEvent.objects.get(action="flag.lift")
     assert (event.actor_username, event.reason) == ("cleo", "cleared by psychiatrist")
-    assert event.changes == {"booking": booking.booking_number, "kind": "suicide_risk"}
+    assert event.changes == {
+        "booking": booking.booking_number,
+        "kind": "suicide_risk",
+        "lifted_at": "2026-03-16T12:00:00Z",
+    }
 
 
 def test_lifting_needs_a_reason(booking, cleo, client_for):
-    flag = flag_set(actor=cleo, booking=booking, kind="diet", reason="x")
+    flag = flag_set(actor=cleo, booking=booking, kind="diet", detail="rice", reason="x")
     assert "reason" in _fields(_lift(client_for(cleo), booking, flag.public_id, reason=" "))
 
 
 def test_a_flag_cannot_be_lifted_twice(booking, cleo):
-    flag = flag_set(actor=cleo, booking=booking, kind="diet", reason="x")
+    flag = flag_set(actor=cleo, booking=booking, kind="diet", detail="rice", reason="x")
     flag_lift(actor=cleo, flag=flag, reason="done")
     with pytest.raises(Conflict) as refused:
         flag_lift(actor=cleo, flag=flag, reason="again")
@@ -204,7 +230,7 @@ def test_a_flag_cannot_be_lifted_twice(booking, cleo):
 
 
 def test_an_officer_may_not_lift_a_flag(booking, cleo, officer, client_for):
-    flag = flag_set(actor=cleo, booking=booking, kind="diet", reason="x")
+    flag = flag_set(actor=cleo, booking=booking, kind="diet", detail="rice", reason="x")
     response = _lift(client_for(officer), booking, flag.public_id, reason="done")
     assert response.status_code == 403
     flag.refresh_from_db()
@@ -221,13 +247,13 @@ def test_a_lifted_flag_may_be_set_again(booking, cleo):
 def test_a_flag_of_another_booking_is_not_found_under_this_one(site, booking, cleo, client_for):
     person = person_create(actor=None, facility=None, given_name="Neji", family_name="Hyuga")
     other = booking_open(actor=None, facility=site.facility, person=person, source="arrest")
-    flag = flag_set(actor=cleo, booking=other, kind="diet", reason="x")
+    flag = flag_set(actor=cleo, booking=other, kind="diet", detail="rice", reason="x")
     response = _lift(client_for(cleo), booking, flag.public_id, reason="done")
     assert response.status_code == 404
 
 
 def test_everyone_at_the_facility_reads_the_flag_history(booking, cleo, officer, client_for):
-    lifted = flag_set(actor=cleo, booking=booking, kind="diet", reason="x")
+    lifted = flag_set(actor=cleo, booking=booking, kind="diet", detail="rice", reason="x")
     flag_lift(actor=cleo, flag=lifted, reason="done")
     flag_set(actor=cleo, booking=booking, kind="juvenile", reason="17")
     response = client_for(officer).get(_flags_url(booking))
@@ -241,5 +267,5 @@ def test_everyone_at_the_facility_reads_the_flag_history(booking, cleo, officer,
 def test_an_outsider_gets_not_found_for_our_flags(booking, cleo, outsider, client_for):
     client = client_for(outsider)
     assert client.get(_flags_url(booking)).status_code == 404
-    assert _set(client, booking, kind="diet", reason="x").status_code == 404
+    assert _set(client, booking, kind="diet", detail="rice", reason="x").status_code == 404
     assert not Flag.objects.exists()
