@@ -12,6 +12,7 @@ urlpatterns = [
     path("bookings/", include("cellblock.booking.urls")),
     path("intake/", include("cellblock.booking.intake_urls")),
     path("people/", include("cellblock.people.urls")),
+    path("classification/", include("cellblock.classification.urls")),
     path("imports/", include("cellblock.exchange.urls")),
     path("audit/", include("cellblock.audit.urls")),
     path("api/", api.urls),

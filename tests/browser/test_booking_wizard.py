@@ -181,12 +181,14 @@ def test_a_booking_from_the_person_to_the_signed_inventory(
         "Identity document: state id TX-4471 checked"
     )
 
-    # The desk's steps are done; medical and classification wait for their apps.
+    # The desk's steps are done; classification is open (48 h); medical waits for its app.
     checklist = page.get_by_test_id("checklist")
     for step in ("identity", "charges", "property"):
         expect(checklist.get_by_test_id(f"check-{step}")).to_have_attribute("data-state", "done")
-    for step in ("medical_screening", "classification"):
-        expect(checklist.get_by_test_id(f"check-{step}")).to_have_attribute("data-state", "pending")
+    expect(checklist.get_by_test_id("check-classification")).to_have_attribute("data-state", "open")
+    expect(checklist.get_by_test_id("check-medical_screening")).to_have_attribute(
+        "data-state", "pending"
+    )
     for step in ("charges", "photo", "property", "identity"):
         expect(page.get_by_test_id(f"step-{step}")).to_have_attribute("data-state", "done")
     assert fits_the_screen(page)

@@ -15,6 +15,8 @@ from cellblock.core.facility_scope import choose_facility, current_facility
 from cellblock.core.roles import Perm
 
 OVERDUE_SHOWN = 50
+# The dashboard lists the oldest few housing alerts; the queue page has them all.
+ALERTS_SHOWN = 5
 
 
 @requires(Perm.DASHBOARD_VIEW)
@@ -23,7 +25,9 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         bookings_with_overdue_steps,
         count_bookings_with_overdue_steps,
     )
+    from cellblock.classification.selectors import overdue_counts
     from cellblock.facilities.selectors import facility_summary
+    from cellblock.housing.selectors import open_reviews
 
     facility = current_facility(request)
     summary = facility_summary(facility) if facility else None
@@ -42,9 +46,16 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         if facility and len(overdue) >= OVERDUE_SHOWN
         else len(overdue)
     )
+    now = clock.now()
+    # Classification and housing panels: for the same readers of bookings.
+    classification = overdue_counts(facility, now) if facility and show_overdue else None
+    alerts = open_reviews(facility) if facility and show_overdue else None
     context = {
         "summary": summary, "show_overdue": show_overdue, "overdue": overdue,
-        "overdue_count": overdue_count, "now": clock.now(),
+        "overdue_count": overdue_count, "now": now,
+        "classification_overdue": classification,
+        "alerts": list(alerts[:ALERTS_SHOWN]) if alerts is not None else [],
+        "alert_count": alerts.count() if alerts is not None else 0,
     }  # fmt: skip
     return render(request, "core/dashboard.html", context)
 
