@@ -16,8 +16,30 @@ from django.db import transaction
 from cellblock.accounts.models import Membership, User
 from cellblock.accounts.services import membership_grant, user_create
 from cellblock.booking import services as bs
-from cellblock.booking.models import Booking, BookingSource, BookingStatus, PropertyKind
-from cellblock.classification.services import flag_set
+from cellblock.booking.models import (
+    OPEN_STATUSES,
+    Booking,
+    BookingSource,
+    BookingStatus,
+    PropertyKind,
+)
+from cellblock.classification import prea
+from cellblock.classification.models import (
+    Assessment,
+    ConflictKind,
+    Flag,
+    PreaKind,
+    PreaScreening,
+    StaffConflict,
+)
+from cellblock.classification.selectors import active_flags_q
+from cellblock.classification.services import (
+    assessment_override_decide,
+    assessment_record,
+    flag_set,
+    prea_screening_record,
+    staff_conflict_create,
+)
 from cellblock.core import clock
 from cellblock.core.roles import Role
 from cellblock.facilities import services as fs
@@ -179,9 +201,36 @@ def _staff(facility: Facility, staff: DemoStaff) -> User:
     return user
 
 
+def _answers(
+    offence: str = "low",
+    *,
+    violence: str = "none",
+    assaultive: str = "none",
+    escape: str = "none",
+    discipline: str = "none",
+    detainers: str = "none",
+    felonies: str = "none",
+    special: str = "none",
+) -> dict[str, str]:
+    """Answers to the default custody instrument (docs/classification.md)."""
+    return {
+        "institutional_violence": violence,
+        "current_offence": offence,
+        "prior_assaultive": assaultive,
+        "escape_history": escape,
+        "disciplinary": discipline,
+        "detainers": detainers,
+        "prior_felonies": felonies,
+        "special_needs": special,
+    }
+
+
 @dataclass(frozen=True)
 class DemoHeld:
-    """A person held at Konoha when the demo opens, booked ``days_ago``."""
+    """A person held at Konoha when the demo opens, booked ``days_ago``.
+
+    The juvenile flag is not listed: it follows from the date of birth at booking.
+    """
 
     registry: str  # village registry number: how a reload finds them again
     given_name: str
@@ -195,6 +244,16 @@ class DemoHeld:
     property: tuple[str, ...] = ()
     # Intake finished: identity confirmed, charges and property signed.
     intake_done: bool = True
+    # The initial classification by the classification officer (ibiki), and an
+    # override of its level with the reason, approved by the commander.
+    assessment: dict[str, str] | None = None
+    override: tuple[str, str] | None = None
+    # The PREA criteria that apply (prea.VICTIM_CRITERIA, ABUSER_CRITERIA); None: not
+    # screened yet.  ``prea_reassessed``: the 30-day reassessment is done as well.
+    prea: frozenset[str] | None = None
+    prea_reassessed: bool = False
+    # A member of staff who is the alleged victim (case file 3): username, reason.
+    staff_victim: tuple[str, str] | None = None
 
 
 HELD: tuple[DemoHeld, ...] = (
@@ -208,11 +267,11 @@ HELD: tuple[DemoHeld, ...] = (
         90,
         ("KPC 187/664", "Attempted killing of villagers with the fox's chakra", "felony"),
         "ISO-1",
-        flags=(
-            ("dangerous", "", "The fox's chakra: dangerous to other inmates."),
-            ("juvenile", "", "Ten years old."),
-        ),
+        flags=(("dangerous", "", "The fox's chakra: dangerous to other inmates."),),
         property=("Orange jumpsuit", "Forehead protector"),
+        assessment=_answers("highest", special="juvenile_in_adult_system"),
+        # Screened once at intake; three months on, the 30-day reassessment never came.
+        prea=frozenset({"age", "physical_build", "first_incarceration"}),
     ),
     # Case file 3: pretrial, for the attempted murder of a medic on staff.
     DemoHeld(
@@ -227,9 +286,16 @@ HELD: tuple[DemoHeld, ...] = (
         flags=(
             ("escape_risk", "", "Sharingan; left the village before."),
             ("containment", "chakra-suppression", "Elite shinobi."),
-            ("juvenile", "", "Sixteen years old."),
+            ("diet", "no sweets", "Will not eat sweets."),
         ),
         property=("Kusanagi sword (sealed)", "Rope belt"),
+        assessment=_answers("highest", special="juvenile_in_adult_system"),
+        prea=frozenset({"age", "first_incarceration"}),
+        staff_victim=(
+            "sakura",
+            "Sakura Haruno, medic on staff, is the alleged victim of the attempted murder "
+            "he is held for.",
+        ),
     ),
     DemoHeld(
         "KN-0031-0412",
@@ -241,6 +307,9 @@ HELD: tuple[DemoHeld, ...] = (
         ("KPC 484", "Theft of the Scroll of Seals", "felony"),
         "MC-01",
         property=("Fuma shuriken (2)", "Flak jacket"),
+        assessment=_answers("moderate", assaultive="moderate", detainers="violent_felony"),
+        prea=frozenset(),
+        prea_reassessed=True,
     ),
     DemoHeld(
         "KN-0029-0228",
@@ -252,6 +321,12 @@ HELD: tuple[DemoHeld, ...] = (
         ("KPC 793", "Espionage for a foreign village", "felony"),
         "MC-02",
         flags=(("escape_risk", "", "Medical ninja; infiltration record."),),
+        assessment=_answers("moderate", assaultive="low", detainers="felony"),
+        override=(
+            "maximum",
+            "An infiltration specialist: minimum custody would let him walk out.",
+        ),
+        prea=frozenset(),
     ),
     DemoHeld(
         "KN-0052-0903",
@@ -263,6 +338,8 @@ HELD: tuple[DemoHeld, ...] = (
         ("KPC 470", "Fraud and extortion in the Land of Waves", "misdemeanour"),
         "MC-03",
         property=("Walking cane", "Ryō in cash"),
+        assessment=_answers(detainers="misdemeanour"),
+        prea=frozenset({"physical_build", "first_incarceration", "nonviolent_history"}),
     ),
     DemoHeld(
         "KN-0017-1104",
@@ -273,15 +350,28 @@ HELD: tuple[DemoHeld, ...] = (
         2,
         ("KPC 242", "Assault during the chūnin exams", "misdemeanour"),
         "MC-04",
-        flags=(("juvenile", "", "Seventeen years old."),),
         intake_done=False,
+        # Classified within the 48 hours; her PREA screening is due tomorrow.
+        assessment=_answers("high", special="juvenile_in_adult_system"),
     ),
 )
 
 
 def _book(facility: Facility, held: DemoHeld) -> Booking | None:
-    """Book, flag and house one person through the services.  Skipped if already on record."""
+    """Book, flag, house and classify one person through the services.
+
+    A person already on record is not booked again; only what is missing of
+    their classification is recorded.
+    """
     if PersonIdentifier.objects.filter(kind="village_registry", value=held.registry).exists():
+        booking = Booking.objects.filter(
+            facility=facility, status__in=OPEN_STATUSES,
+            person__identifiers__kind="village_registry",
+            person__identifiers__value=held.registry,
+        ).first()  # fmt: skip
+        if booking is not None:
+            _flag(booking, held)
+            _classify(booking, held)
         return None
     clerk = User.objects.get(username="iruka")
     classifier = User.objects.get(username="ibiki")
@@ -306,13 +396,61 @@ def _book(facility: Facility, held: DemoHeld) -> Booking | None:
         bs.booking_identity_confirm(actor=clerk, booking=booking, method="Village registry")
         bs.booking_charges_complete(actor=clerk, booking=booking)
         bs.property_inventory_sign(actor=clerk, booking=booking)
-    for kind, detail, reason in held.flags:
-        flag_set(actor=classifier, booking=booking, kind=kind, detail=detail, reason=reason)
+    _flag(booking, held)
     bed = Bed.objects.filter(cell__unit__zone__facility=facility, cell__code=held.cell).first()
     if bed is not None:
         bed_assign(actor=classifier, booking=booking, bed=bed, reason="Demo population")
     booking.refresh_from_db()
-    return bs.booking_transition(actor=clerk, booking=booking, to=BookingStatus.IN_CUSTODY)
+    booking = bs.booking_transition(actor=clerk, booking=booking, to=BookingStatus.IN_CUSTODY)
+    _classify(booking, held)
+    return booking
+
+
+def _flag(booking: Booking, held: DemoHeld) -> None:
+    """The flags of ``held`` that ``booking`` does not carry yet."""
+    classifier = User.objects.get(username="ibiki")
+    for kind, detail, reason in held.flags:
+        if not Flag.objects.filter(
+            active_flags_q(clock.now()), booking=booking, kind=kind, detail=detail
+        ).exists():
+            flag_set(actor=classifier, booking=booking, kind=kind, detail=detail, reason=reason)
+
+
+def _classify(booking: Booking, held: DemoHeld) -> None:
+    """The initial assessment, PREA screenings and staff conflict of ``held``, if missing."""
+    classifier = User.objects.get(username="ibiki")
+    if held.assessment is not None and not Assessment.objects.filter(booking=booking).exists():
+        level, why = held.override or ("", "")
+        assessment = assessment_record(
+            actor=classifier, booking=booking, answers=held.assessment, override_level=level,
+            override_reason=why,
+        )  # fmt: skip
+        if held.override is not None:
+            # The second person: the commander approves the classification officer's override.
+            assessment_override_decide(
+                actor=User.objects.get(username="tsunade"), assessment=assessment,
+                approve=True, note="Agreed.",
+            )  # fmt: skip
+    if held.prea is not None and not PreaScreening.objects.filter(booking=booking).exists():
+        answers = {
+            code: code in held.prea for code in [*prea.VICTIM_CRITERIA, *prea.ABUSER_CRITERIA]
+        }
+        prea_screening_record(actor=classifier, booking=booking, answers=answers)
+        if held.prea_reassessed:
+            prea_screening_record(
+                actor=classifier, booking=booking, answers=answers, kind=PreaKind.REASSESSMENT,
+                notes="Nothing has changed since intake.",
+            )  # fmt: skip
+    if held.staff_victim is not None:
+        username, reason = held.staff_victim
+        staff = User.objects.get(username=username)
+        if not StaffConflict.objects.filter(
+            person=booking.person, staff=staff, ended_at__isnull=True
+        ).exists():
+            staff_conflict_create(
+                actor=classifier, facility=booking.facility, person=booking.person, staff=staff,
+                kind=ConflictKind.ALLEGED_VICTIM, reason=reason,
+            )  # fmt: skip
 
 
 def demo_logins() -> list[tuple[str, str, str]]:

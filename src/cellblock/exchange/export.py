@@ -38,7 +38,18 @@ from cellblock.booking.models import (
     IntakeStep,
     PropertyItem,
 )
-from cellblock.classification.models import Flag
+from cellblock.classification.models import (
+    Assessment,
+    Flag,
+    GroupMembership,
+    Instrument,
+    PreaScreening,
+    ProtectiveOrder,
+    ReviewTrigger,
+    SecurityGroup,
+    SeparationOrder,
+    StaffConflict,
+)
 from cellblock.core import clock
 from cellblock.core.errors import Conflict, ValidationFailed
 from cellblock.core.progress import Tracker, TrackerFactory, silent
@@ -53,7 +64,7 @@ from cellblock.facilities.models import (
     HousingUnit,
     Zone,
 )
-from cellblock.housing.models import BedAssignment
+from cellblock.housing.models import BedAssignment, HousingReview
 from cellblock.people.models import Person, PersonIdentifier, PersonPhoto
 
 FORMAT = "cellblock-export"
@@ -104,6 +115,10 @@ COUNT_MISMATCH = (
     "Nothing was imported."
 )
 REFUSED_BY_DATABASE = "{file}: the database refused the records ({error}). Nothing was imported."
+INSTRUMENT_DIFFERS = (
+    "This database already has instrument {code} version {version} with another definition; "
+    "a published version never changes, so the export cannot refer to it. Nothing was imported."
+)
 
 
 # --- What is exported ----------------------------------------------------------
@@ -119,13 +134,69 @@ NATURAL_KEYS: dict[type[models.Model], str] = {
     User: "username",
     Person: "public_id",
     Booking: "booking_number",
+    Instrument: "public_id",
+    Assessment: "public_id",
+    SecurityGroup: "public_id",
 }
 
 
+def _booked(facility: Facility) -> QuerySet[Booking]:
+    return Booking.objects.filter(facility=facility)
+
+
 def _people(facility: Facility) -> QuerySet[Person]:
-    return Person.objects.filter(
-        pk__in=Booking.objects.filter(facility=facility).values("person_id")
-    )
+    """People booked here, and the people their protective orders protect."""
+    booked = _booked(facility).values("person_id")
+    protected = ProtectiveOrder.objects.filter(
+        agency_id=facility.agency_id, person_id__in=booked
+    ).values("protected_person_id")
+    return Person.objects.filter(Q(pk__in=booked) | Q(pk__in=protected))
+
+
+def _separations(facility: Facility) -> QuerySet[SeparationOrder]:
+    """Orders between people booked here (or one of them and a group) of this agency."""
+    booked = _booked(facility).values("person_id")
+    return SeparationOrder.objects.filter(
+        agency_id=facility.agency_id, person_id__in=booked
+    ).filter(Q(other_person__isnull=True) | Q(other_person_id__in=booked))
+
+
+def _pair_in_public_id_order(record: dict[str, Any]) -> dict[str, Any]:
+    """A keep-separate pair as written: its two people in the order of their public ids.
+
+    The database stores a pair lower row id first (so "A from B" and "B from A"
+    clash), and row ids differ between databases: the file uses an order of its
+    own, and loading puts the pair back in row-id order (``_pair_in_row_id_order``).
+    """
+    other = record["other_person"]
+    if other is not None and other < record["person"]:
+        record["person"], record["other_person"] = other, record["person"]
+    return record
+
+
+def _pair_in_row_id_order(order: models.Model) -> None:
+    if not isinstance(order, SeparationOrder) or order.other_person_id is None:
+        return
+    if order.other_person_id < order.person_id:
+        order.person_id, order.other_person_id = order.other_person_id, order.person_id
+
+
+def _same_instrument(obj: models.Model) -> models.Model | None:
+    """The same instrument version already published in this database, if there is one.
+
+    Instruments belong to the installation, not to a facility: a database that
+    already has the version refers to its own row, and refuses a different
+    definition under the same code and version.
+    """
+    if not isinstance(obj, Instrument):
+        return None
+    existing = Instrument.objects.filter(code=obj.code, version=obj.version).first()
+    if existing is not None and existing.definition != obj.definition:
+        raise Conflict(
+            INSTRUMENT_DIFFERS.format(code=obj.code, version=obj.version),
+            code="export_already_here",
+        )
+    return existing
 
 
 @dataclass(frozen=True)
@@ -139,6 +210,11 @@ class Entity:
     key: tuple[str, ...]
     # Columns that must not exist yet in the database an export is loaded into.
     unique: tuple[str, ...] = ()
+    # A record as written (row-id-free), and as loaded (before it is stored).
+    written: Callable[[dict[str, Any]], dict[str, Any]] | None = None
+    loading: Callable[[models.Model], None] | None = None
+    # An installation-wide record that may already be here: the existing row, or None.
+    shared: Callable[[models.Model], models.Model | None] | None = None
 
     @property
     def file(self) -> str:
@@ -193,6 +269,38 @@ ENTITIES: tuple[Entity, ...] = (
            lambda f: BedAssignment.objects.filter(booking__facility=f),
            ("public_id",), ("public_id",)),
     Entity("flags", Flag, lambda f: Flag.objects.filter(booking__facility=f),
+           ("public_id",), ("public_id",)),
+    Entity("instruments", Instrument,
+           lambda f: Instrument.objects.filter(
+               pk__in=Assessment.objects.filter(booking__facility=f).values("instrument_id")),
+           ("public_id",), ("public_id",), shared=_same_instrument),
+    Entity("assessments", Assessment, lambda f: Assessment.objects.filter(booking__facility=f),
+           ("public_id",), ("public_id",)),
+    Entity("review_triggers", ReviewTrigger,
+           lambda f: ReviewTrigger.objects.filter(booking__facility=f),
+           ("public_id",), ("public_id",)),
+    Entity("prea_screenings", PreaScreening,
+           lambda f: PreaScreening.objects.filter(booking__facility=f),
+           ("public_id",), ("public_id",)),
+    Entity("security_groups", SecurityGroup,
+           lambda f: SecurityGroup.objects.filter(agency_id=f.agency_id),
+           ("public_id",), ("public_id",)),
+    Entity("group_memberships", GroupMembership,
+           lambda f: GroupMembership.objects.filter(person__in=_people(f),
+                                                    group__agency_id=f.agency_id),
+           ("public_id",), ("public_id",)),
+    Entity("separation_orders", SeparationOrder, _separations, ("public_id",), ("public_id",),
+           written=_pair_in_public_id_order, loading=_pair_in_row_id_order),
+    Entity("protective_orders", ProtectiveOrder,
+           lambda f: ProtectiveOrder.objects.filter(
+               agency_id=f.agency_id, person_id__in=_booked(f).values("person_id")),
+           ("public_id",), ("public_id",)),
+    Entity("staff_conflicts", StaffConflict,
+           lambda f: StaffConflict.objects.filter(
+               agency_id=f.agency_id, person_id__in=_booked(f).values("person_id")),
+           ("public_id",), ("public_id",)),
+    Entity("housing_reviews", HousingReview,
+           lambda f: HousingReview.objects.filter(booking__facility=f),
            ("public_id",), ("public_id",)),
 )  # fmt: skip
 ENTITY_BY_NAME = {entity.name: entity for entity in ENTITIES}
@@ -298,7 +406,8 @@ def _rows(entity: Entity, facility: Facility) -> Iterator[dict[str, Any]]:
             lookups[model_field.name] = model_field.attname
     queryset = entity.scope(facility).order_by(*entity.key).values(*lookups.values())
     for row in queryset.iterator(chunk_size=2000):
-        yield {name: encode(row[lookup]) for name, lookup in lookups.items()}
+        record = {name: encode(row[lookup]) for name, lookup in lookups.items()}
+        yield entity.written(record) if entity.written else record
 
 
 def write_export(
@@ -538,6 +647,10 @@ class _Keys:
             ):
                 known[str(value)] = pk
 
+    def alias(self, model: type[models.Model], value: str, pk: int) -> None:
+        """Refer to ``value`` as the row ``pk`` already in this database (a shared record)."""
+        self._ids.setdefault(model, {})[str(value)] = pk
+
     def id_of(self, model: type[models.Model], value: str) -> int | None:
         return self._ids.get(model, {}).get(str(value))
 
@@ -622,22 +735,34 @@ def _load_entity(
             except ValueError as exc:
                 raise _bad(entity.file, line, str(exc)) from None
         obj = entity.model(**values)
+        if entity.loading is not None:
+            entity.loading(obj)
         problems = _column_problems(obj, skip={f.name for f in relations})
         if problems:
             raise _bad(entity.file, line, problems)
         objects.append(obj)
         tracker.advance()
-    _refuse_existing(entity, objects)
+    # Shared records already here are referred to, not created again.
+    existing: dict[int, models.Model] = {}
+    if entity.shared is not None:
+        for obj in objects:
+            if (here := entity.shared(obj)) is not None:
+                existing[id(obj)] = here
+    new = [obj for obj in objects if id(obj) not in existing]
+    _refuse_existing(entity, new)
     try:
         with transaction.atomic():
-            entity.model._default_manager.bulk_create(objects, batch_size=500)
+            entity.model._default_manager.bulk_create(new, batch_size=500)
     except IntegrityError as exc:
         raise Conflict(
             REFUSED_BY_DATABASE.format(file=entity.file, error=exc), code="export_refused"
         ) from None
     if entity.model in NATURAL_KEYS:
         key = NATURAL_KEYS[entity.model]
-        keys.learn(entity.model, (str(getattr(obj, key)) for obj in objects))
+        keys.learn(entity.model, (str(getattr(obj, key)) for obj in new))
+        for obj in objects:
+            if id(obj) in existing:
+                keys.alias(entity.model, str(getattr(obj, key)), existing[id(obj)].pk)
         # bulk_create does not hand back row ids on every database: read them back.
         ids = {k: keys.id_of(entity.model, k) for k in (str(getattr(o, key)) for o in objects)}
         for obj in objects:

@@ -24,9 +24,22 @@ from cellblock.booking.services import (
     property_item_add,
     property_item_return,
 )
-from cellblock.classification.services import flag_lift, flag_set
-from cellblock.conftest import SmallFacility
+from cellblock.classification.services import (
+    assessment_override_decide,
+    assessment_record,
+    flag_lift,
+    flag_set,
+    group_member_add,
+    prea_screening_record,
+    protective_order_create,
+    review_trigger_raise,
+    security_group_create,
+    separation_order_create,
+    staff_conflict_create,
+)
+from cellblock.conftest import SmallFacility, make_staff
 from cellblock.core import clock
+from cellblock.core.roles import Role
 from cellblock.exchange.roster_csv import example_csv
 from cellblock.facilities.services import cell_feature_set, post_create
 from cellblock.housing.services import bed_assign
@@ -79,6 +92,8 @@ class Populated:
     people: list[Person] = field(default_factory=list)
     bookings: list[Booking] = field(default_factory=list)
     counts: dict[str, Any] = field(default_factory=dict)
+    # The protected person of the protective order: on record, never booked.
+    protected: Person | None = None
 
 
 def populate(site: SmallFacility, other: SmallFacility, commander: User, clerk: User) -> Populated:
@@ -163,4 +178,77 @@ def populate(site: SmallFacility, other: SmallFacility, commander: User, clerk: 
     fourth = booking_open(actor=clerk, facility=facility, person=gaara, source="arrest")
     result.people = [kakashi, sakura, naruto, gaara]
     result.bookings = [first, second, third, fourth]
+    _classify(result, other, commander, clerk)
     return result
+
+
+ANSWERS = {
+    "institutional_violence": "none", "current_offence": "high", "prior_assaultive": "low",
+    "escape_history": "minimum_old", "disciplinary": "none", "detainers": "none",
+    "prior_felonies": "one", "special_needs": "none",
+}  # fmt: skip
+NO_PREA_CRITERIA = {
+    code: False
+    for code in (
+        "disability", "age", "physical_build", "first_incarceration", "nonviolent_history",
+        "prior_sex_offence", "lgbti_or_nonconforming", "prior_victimisation", "own_perception",
+        "civil_immigration", "prior_sexual_abuse", "prior_violent_convictions",
+        "institutional_violence",
+    )
+}  # fmt: skip
+
+
+def _classify(result: Populated, other: SmallFacility, commander: User, clerk: User) -> None:
+    """One record of each kind classification keeps, on the people of ``populate``."""
+    facility = result.site.facility
+    kakashi, _sakura, naruto, gaara = result.people
+    first = result.bookings[0]
+    assessment_record(actor=commander, booking=first, answers=ANSWERS)
+    review_trigger_raise(
+        actor=commander, booking=first, reason="incident", detail="Fight in the yard"
+    )
+    # The reassessment satisfies the trigger; its override waits for a second person.
+    override = assessment_record(
+        actor=commander, booking=first, answers={**ANSWERS, "disciplinary": "one_major"},
+        override_level="maximum", override_reason="Led the fight",
+    )  # fmt: skip
+    approver = make_staff("sid_supervisor", facility, Role.SUPERVISOR)
+    assessment_override_decide(actor=approver, assessment=override, approve=True, note="Agreed")
+    prea_screening_record(
+        actor=commander, booking=first,
+        answers={**NO_PREA_CRITERIA, "prior_violent_convictions": True,
+                 "institutional_violence": True},
+    )  # fmt: skip
+    # A need the cell lacks: a housing alert.
+    flag_set(
+        actor=commander, booking=first, kind="containment", detail="chakra-suppression",
+        reason="elite shinobi",
+    )  # fmt: skip
+    group = security_group_create(
+        actor=commander, facility=facility, code="akatsuki", name="Akatsuki", kind="faction"
+    )
+    group_member_add(
+        actor=commander, facility=facility, group=group, person=gaara, basis="cloak and ring"
+    )
+    separation_order_create(
+        actor=commander, facility=facility, person=kakashi, other_person=naruto, scope="unit",
+        reason="old rivals", expires_at=clock.now() + dt.timedelta(days=90),
+    )  # fmt: skip
+    separation_order_create(
+        actor=commander, facility=facility, person=kakashi, group=group, scope="total",
+        reason="hunted by Akatsuki",
+    )  # fmt: skip
+    # Protected, never booked: exported because the order names her.
+    ino = person_create(actor=clerk, facility=facility, given_name="Ino", family_name="Yamanaka")
+    protective_order_create(
+        actor=commander, facility=facility, person=kakashi, protected_person=ino,
+        protected_role="witness", source="court_order", scope="all_contact",
+        issued_by="Konoha court", reference="CO-7",
+    )  # fmt: skip
+    # A member of staff of the sister jail, named by a record here.
+    victim = make_staff("ola_other", other.facility, Role.OFFICER)
+    staff_conflict_create(
+        actor=commander, facility=facility, person=kakashi, staff=victim,
+        kind="alleged_victim", reason="assaulted her at the sister jail",
+    )  # fmt: skip
+    result.protected = ino

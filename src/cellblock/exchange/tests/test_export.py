@@ -1,3 +1,4 @@
+import datetime as dt
 import hashlib
 import io
 import json
@@ -25,6 +26,8 @@ from cellblock.facilities.models import Facility
 from cellblock.people.models import Person
 
 pytestmark = pytest.mark.django_db
+
+NOW = dt.datetime(2026, 3, 14, 12, 0, tzinfo=dt.UTC)
 
 
 @pytest.fixture
@@ -69,9 +72,16 @@ def test_an_export_has_a_file_per_kind_of_record_and_a_manifest_of_their_hashes(
         digest = hashlib.sha256((out / name).read_bytes()).hexdigest()
         assert manifest["files"][name] == digest
     counts = manifest["counts"]
-    assert (counts["bookings"], counts["people"], counts["charges"]) == (4, 4, 2)
+    # Five people: the four booked and the protected party of a protective order.
+    assert (counts["bookings"], counts["people"], counts["charges"]) == (4, 5, 2)
     assert (counts["property_items"], counts["photos"], counts["bed_assignments"]) == (3, 2, 2)
-    assert (counts["flags"], counts["cells"], counts["beds"], counts["posts"]) == (2, 2, 4, 1)
+    # Flags: escape risk, diet (lifted), containment, and the PREA screening's abuser risk.
+    assert (counts["flags"], counts["cells"], counts["beds"], counts["posts"]) == (4, 2, 4, 1)
+    assert {name: counts[name] for name in CLASSIFICATION_FILES} == {
+        "instruments": 1, "assessments": 2, "review_triggers": 1, "prea_screenings": 1,
+        "security_groups": 1, "group_memberships": 1, "separation_orders": 2,
+        "protective_orders": 1, "staff_conflicts": 1, "housing_reviews": 1,
+    }  # fmt: skip
     photos = [name for name in manifest["files"] if name.startswith("photos/")]
     assert len(photos) == 4  # two photos of this facility, each with its thumbnail
     manifest_sha = hashlib.sha256((out / "manifest.json").read_bytes()).hexdigest()
@@ -95,9 +105,63 @@ def test_records_refer_to_each_other_by_public_ids_never_by_row_ids(populated, t
         "identity": "bea_booking",
         "property": "bea_booking",
         "housing": "cara_commander",
+        "classification": "cara_commander",
+        "prea_screening": "cara_commander",
     }
     [cash] = [p for p in read(out, "property_items.jsonl") if p["description"] == "Cash"]
     assert cash["cash_amount"] == "12.50"
+
+
+CLASSIFICATION_FILES = (
+    "instruments", "assessments", "review_triggers", "prea_screenings", "security_groups",
+    "group_memberships", "separation_orders", "protective_orders", "staff_conflicts",
+    "housing_reviews",
+)  # fmt: skip
+
+
+def test_classification_records_refer_to_their_instrument_people_and_staff_by_key(
+    populated, tmp_path
+):
+    out = tmp_path / "tst"
+    run_export(out)
+    kakashi, _, naruto, gaara = (str(p.public_id) for p in populated.people)
+    first = populated.bookings[0].booking_number
+    [instrument] = read(out, "instruments.jsonl")
+    assert (instrument["code"], instrument["version"]) == ("nic-custody", 1)
+    assessments = {a["public_id"]: a for a in read(out, "assessments.jsonl")}
+    assert {a["instrument"] for a in assessments.values()} == {instrument["public_id"]}
+    [trigger] = read(out, "review_triggers.jsonl")
+    overridden = assessments[trigger["satisfied_by"]]
+    assert (overridden["status"], overridden["decided_by"]) == (
+        "override_approved",
+        "sid_supervisor",
+    )
+    assert read(out, "prea_screenings.jsonl")[0]["booking"] == first
+    [group] = read(out, "security_groups.jsonl")
+    [member] = read(out, "group_memberships.jsonl")
+    assert (member["group"], member["person"]) == (group["public_id"], gaara)
+    # Sorted by scope: "total" (the group) before "unit" (the pair).
+    with_group, pair = sorted(read(out, "separation_orders.jsonl"), key=lambda o: o["scope"])
+    assert (with_group["person"], with_group["group"]) == (kakashi, group["public_id"])
+    # A pair is written in the order of the public ids, whatever the row ids were.
+    assert [pair["person"], pair["other_person"]] == sorted([kakashi, naruto])
+    assert read(out, "housing_reviews.jsonl")[0]["code"] == "containment_missing"
+
+
+def test_the_protected_person_and_the_staff_victim_come_along_though_never_booked_here(
+    populated, tmp_path
+):
+    out = tmp_path / "tst"
+    run_export(out)
+    ino = str(populated.protected.public_id)
+    [order] = read(out, "protective_orders.jsonl")
+    assert order["protected_person"] == ino
+    assert ino in {p["public_id"] for p in read(out, "people.jsonl")}
+    assert ino not in {b["person"] for b in read(out, "bookings.jsonl")}
+    [conflict] = read(out, "staff_conflicts.jsonl")
+    staff = {user["username"]: user for user in read(out, "staff.jsonl")}
+    # An officer of the sister jail: named by the record, with no role here.
+    assert staff[conflict["staff"]]["roles"] == []
 
 
 def test_staff_come_with_their_roles_and_never_a_password(populated, tmp_path):
@@ -372,3 +436,70 @@ def test_a_record_missing_a_column_or_carrying_an_unknown_one_is_refused(site, t
         _loading(tmp_path, "cell_features", [{**whole, "cell": "0000"}])
     [loaded] = _loading(tmp_path, "cell_features", [whole])
     assert loaded.cell == site.cells[0]
+
+
+def _loading_records(tmp_path, entity_name, records, *models):
+    """Load one hand-made file, with the keys of ``models`` already in the database."""
+    from cellblock.core.progress import silent
+
+    entity = export.ENTITY_BY_NAME[entity_name]
+    (tmp_path / entity.file).write_text("".join(json.dumps(r) + "\n" for r in records))
+    opened = export.OpenedExport(tmp_path, {"files": {}, "counts": {}}, "")
+    keys = export._Keys()
+    for model in models:
+        key = export.NATURAL_KEYS[model]
+        keys.learn(model, [str(v) for v in model.objects.values_list(key, flat=True)])
+    return export._load_entity(opened, entity, keys, silent("", 0))
+
+
+def _instrument_record(**changes):
+    from cellblock.classification.instrument import NIC_CUSTODY_V1
+
+    return {
+        "public_id": str(uuid.uuid4()), "code": "nic-custody", "version": 1,
+        "name": NIC_CUSTODY_V1["name"], "definition": NIC_CUSTODY_V1,
+        "published_at": "2026-01-01T00:00:00+00:00", "published_by": None, "note": "", **changes,
+    }  # fmt: skip
+
+
+def test_an_instrument_version_already_here_is_referred_to_not_loaded_again(db, tmp_path):
+    from cellblock.classification.instrument import NIC_CUSTODY_V1
+    from cellblock.classification.models import Instrument
+    from cellblock.classification.services import instrument_publish
+
+    here = instrument_publish(actor=None, definition=NIC_CUSTODY_V1)
+    [loaded] = _loading_records(tmp_path, "instruments", [_instrument_record()])
+    assert loaded.pk == here.pk
+    assert Instrument.objects.count() == 1
+
+
+def test_an_instrument_version_here_with_another_definition_is_refused(db, tmp_path):
+    from cellblock.classification.instrument import NIC_CUSTODY_V1
+    from cellblock.classification.services import instrument_publish
+    from cellblock.core.errors import Conflict
+
+    instrument_publish(actor=None, definition=NIC_CUSTODY_V1)
+    changed = {**NIC_CUSTODY_V1, "cut_points": {"minimum": 4, "medium": 10}}
+    with pytest.raises(Conflict) as refused:
+        _loading_records(tmp_path, "instruments", [_instrument_record(definition=changed)])
+    assert refused.value.message == export.INSTRUMENT_DIFFERS.format(code="nic-custody", version=1)
+
+
+def test_a_keep_separate_pair_loads_in_the_row_id_order_of_the_new_database(site, tmp_path):
+    from cellblock.classification.models import SeparationOrder
+    from cellblock.facilities.models import Agency
+
+    lower = Person.objects.create(given_name="Lower", family_name="Row", created_at=NOW)
+    higher = Person.objects.create(given_name="Higher", family_name="Row", created_at=NOW)
+    assert lower.pk < higher.pk
+    # As a file may have it: the person with the higher row id here comes first.
+    record = {
+        "public_id": str(uuid.uuid4()), "agency": "TEST", "person": str(higher.public_id),
+        "other_person": str(lower.public_id), "group": None, "scope": "unit", "source": "staff",
+        "reason": "rivals", "authorised_by": None, "starts_at": NOW.isoformat(),
+        "expires_at": None, "recorded_at": NOW.isoformat(), "recorded_by": None,
+        "ended_at": None, "ended_by": None, "end_reason": "",
+    }  # fmt: skip
+    [loaded] = _loading_records(tmp_path, "separation_orders", [record], Agency, Person)
+    stored = SeparationOrder.objects.get(pk=loaded.pk)
+    assert (stored.person_id, stored.other_person_id) == (lower.pk, higher.pk)
