@@ -4,8 +4,19 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
+from typing import Any
 
-from django.db.models import Exists, OuterRef, Q, QuerySet, Subquery
+from django.db.models import (
+    DateTimeField,
+    Exists,
+    ExpressionWrapper,
+    F,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+)
+from django.db.models.functions import Coalesce
 
 from cellblock.booking.models import OPEN_STATUSES, Booking, IntakeStep, IntakeStepCode
 from cellblock.classification import instrument as scoring
@@ -192,47 +203,91 @@ class QueueRow:
         return DUE_LABELS[self.kind]
 
 
-def classification_queue(
-    facility: Facility, now: dt.datetime, *, horizon: dt.timedelta = dt.timedelta(days=7)
-) -> list[QueueRow]:
-    """Everyone whose classification or PREA screening is overdue or due within ``horizon``.
+@dataclass(frozen=True)
+class _DueSources:
+    """The five kinds of due work as querysets, each with a ``due`` column, soonest first."""
 
-    A fixed number of queries: one per kind of due work.
-    """
+    initial: QuerySet[Booking]
+    review: QuerySet[Booking]
+    events: QuerySet[ReviewTrigger]
+    prea_initial: QuerySet[Booking]
+    prea_reassessment: QuerySet[Booking]
+
+
+def _due_sources(facility: Facility, *, due_before: dt.datetime, inclusive: bool) -> _DueSources:
+    """Work due before (or at, when ``inclusive``) ``due_before``, filtered in the database."""
     policy = policy_of(facility)
-    until = now + horizon
-    held = Booking.objects.filter(facility=facility, status__in=OPEN_STATUSES).select_related(
-        "person"
-    )
-    rows: list[QueueRow] = []
+    held = Booking.objects.filter(facility=facility, status__in=OPEN_STATUSES)
+    due_in = "due__lte" if inclusive else "due__lt"
+
+    def at(hours: float) -> ExpressionWrapper:
+        return ExpressionWrapper(
+            F("booked_at") + dt.timedelta(hours=hours), output_field=DateTimeField()
+        )
+
     step_due = IntakeStep.objects.filter(
         booking=OuterRef("pk"), step=IntakeStepCode.CLASSIFICATION
     ).values("due_at")[:1]
-    for unassessed in (
-        held.filter(~Exists(Assessment.objects.filter(booking=OuterRef("pk"))))
-        .annotate(due=Subquery(step_due))
-        .order_by("booked_at")
-    ):
-        booking = unassessed
-        due = unassessed.due or booking.booked_at + dt.timedelta(
-            hours=policy.classification_initial_hours
-        )
-        if due <= until:
-            rows.append(QueueRow(booking, DueKind.INITIAL, due, "", due < now))
     latest_due = (
         Assessment.objects.filter(booking=OuterRef("pk"))
         .order_by("-assessed_at", "-id")
         .values("review_due_at")[:1]
     )
-    for reviewed in held.annotate(review_due=Subquery(latest_due)).filter(review_due__lte=until):
-        rows.append(
-            QueueRow(reviewed, DueKind.REVIEW, reviewed.review_due, "", reviewed.review_due < now)
+    screened = PreaScreening.objects.filter(booking=OuterRef("pk"))
+    return _DueSources(
+        initial=held.filter(~Exists(Assessment.objects.filter(booking=OuterRef("pk"))))
+        .annotate(due=Coalesce(Subquery(step_due), at(policy.classification_initial_hours)))
+        .filter(**{due_in: due_before})
+        .order_by("due", "booking_number"),
+        review=held.annotate(due=Subquery(latest_due))
+        .filter(**{due_in: due_before})
+        .order_by("due", "booking_number"),
+        events=ReviewTrigger.objects.filter(satisfied_by__isnull=True, booking__in=held)
+        .annotate(due=F("due_at"))
+        .filter(**{due_in: due_before})
+        .order_by("due", "id"),
+        prea_initial=held.filter(~Exists(screened))
+        .annotate(due=at(policy.prea_screening_hours))
+        .filter(**{due_in: due_before})
+        .order_by("due", "booking_number"),
+        prea_reassessment=held.filter(
+            Exists(screened.filter(kind=PreaKind.INITIAL)),
+            ~Exists(screened.exclude(kind=PreaKind.INITIAL)),
         )
-    for trigger in (
-        ReviewTrigger.objects.filter(satisfied_by__isnull=True, booking__in=held, due_at__lte=until)
-        .select_related("booking__person")
-        .order_by("due_at")
+        .annotate(due=at(24 * policy.prea_reassessment_days))
+        .filter(**{due_in: due_before})
+        .order_by("due", "booking_number"),
+    )
+
+
+def classification_queue(
+    facility: Facility,
+    now: dt.datetime,
+    *,
+    horizon: dt.timedelta = dt.timedelta(days=7),
+    limit: int | None = None,
+) -> list[QueueRow]:
+    """Everyone whose classification or PREA screening is overdue or due within ``horizon``.
+
+    Overdue first, then soonest due.  With ``limit``, only that many rows: each
+    kind of work is cut at ``limit`` in the database before they are merged,
+    which keeps the most urgent rows exactly.  One query per kind of work.
+    """
+    sources = _due_sources(facility, due_before=now + horizon, inclusive=True)
+
+    def cut(queryset: QuerySet[Any]) -> QuerySet[Any]:
+        return queryset[:limit] if limit is not None else queryset
+
+    rows: list[QueueRow] = []
+    for kind, bookings in (
+        (DueKind.INITIAL, sources.initial),
+        (DueKind.REVIEW, sources.review),
+        (DueKind.PREA_INITIAL, sources.prea_initial),
+        (DueKind.PREA_REASSESSMENT, sources.prea_reassessment),
     ):
+        for booking in cut(bookings.select_related("person")):
+            rows.append(QueueRow(booking, kind, booking.due, "", booking.due < now))
+    for trigger in cut(sources.events.select_related("booking__person")):
         rows.append(
             QueueRow(
                 trigger.booking,
@@ -242,25 +297,8 @@ def classification_queue(
                 trigger.due_at < now,
             )
         )
-    prea_hours = dt.timedelta(hours=policy.prea_screening_hours)
-    for unscreened in held.filter(
-        ~Exists(PreaScreening.objects.filter(booking=OuterRef("pk"))),
-        booked_at__lte=until - prea_hours,
-    ):
-        due = unscreened.booked_at + prea_hours
-        rows.append(QueueRow(unscreened, DueKind.PREA_INITIAL, due, "", due < now))
-    prea_days = dt.timedelta(days=policy.prea_reassessment_days)
-    for screened in held.filter(
-        Exists(PreaScreening.objects.filter(booking=OuterRef("pk"), kind=PreaKind.INITIAL)),
-        ~Exists(
-            PreaScreening.objects.filter(booking=OuterRef("pk")).exclude(kind=PreaKind.INITIAL)
-        ),
-        booked_at__lte=until - prea_days,
-    ):
-        due = screened.booked_at + prea_days
-        rows.append(QueueRow(screened, DueKind.PREA_REASSESSMENT, due, "", due < now))
     rows.sort(key=lambda row: (not row.overdue, row.due_at, row.booking.booking_number))
-    return rows
+    return rows if limit is None else rows[:limit]
 
 
 @dataclass(frozen=True)
@@ -268,11 +306,18 @@ class OverdueCounts:
     classification: int
     prea: int
 
+    @property
+    def total(self) -> int:
+        return self.classification + self.prea
+
 
 def overdue_counts(facility: Facility, now: dt.datetime) -> OverdueCounts:
-    """How many classifications and PREA screenings are overdue (the dashboard's numbers)."""
-    rows = [
-        row for row in classification_queue(facility, now, horizon=dt.timedelta()) if row.overdue
-    ]
-    prea = sum(1 for row in rows if row.kind in (DueKind.PREA_INITIAL, DueKind.PREA_REASSESSMENT))
-    return OverdueCounts(classification=len(rows) - prea, prea=prea)
+    """How many classifications and PREA screenings are overdue (the dashboard's numbers).
+
+    Counted in the database, one query per kind of work, whatever the population.
+    """
+    sources = _due_sources(facility, due_before=now, inclusive=False)
+    return OverdueCounts(
+        classification=sources.initial.count() + sources.review.count() + sources.events.count(),
+        prea=sources.prea_initial.count() + sources.prea_reassessment.count(),
+    )

@@ -67,6 +67,7 @@ from cellblock.classification.selectors import (
     instrument_in_force,
     latest_assessment,
     orders_of,
+    overdue_counts,
     parsed_instrument,
     pending_overrides,
     policy_of,
@@ -213,6 +214,9 @@ class DueRow:
     action_label: str
 
 
+# The queue shows the most urgent rows; a facility just imported may owe thousands.
+QUEUE_SHOWN = 200
+
 # The page that does each kind of due work, and the permission it needs.
 _DUE_ACTIONS = {
     True: (Perm.PREA_SCREEN, "classification:prea", "Screen"),
@@ -222,7 +226,7 @@ _DUE_ACTIONS = {
 
 def _due_rows(facility: Facility, now: dt.datetime, perms: frozenset[Perm]) -> list[DueRow]:
     rows = []
-    for row in classification_queue(facility, now):
+    for row in classification_queue(facility, now, limit=QUEUE_SHOWN):
         perm, page, label = _DUE_ACTIONS[row.kind in PREA_DUE_KINDS]
         url = reverse(page, args=[row.booking.booking_number]) if perm in perms else ""
         due = DueRow(
@@ -270,7 +274,10 @@ def _render_queue(
         "tz": facility.timezone,
         "now": now,
         "rows": rows,
-        "overdue_count": sum(1 for row in rows if row.overdue),
+        # The list stops at the most urgent QUEUE_SHOWN; the badge counts every overdue one.
+        "overdue_count": overdue_counts(facility, now).total,
+        "truncated": len(rows) >= QUEUE_SHOWN,
+        "shown": QUEUE_SHOWN,
         "overrides": overrides,
         "alerts": list(open_reviews(facility)),
         "can_decide": Perm.CLASSIFICATION_APPROVE in perms,

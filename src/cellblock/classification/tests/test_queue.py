@@ -160,3 +160,26 @@ def test_the_queue_costs_the_same_queries_however_many_are_due(
     assert len(big) == 4 * len(small)
     for row in big:
         assert row.booking.person.given_name
+
+
+def test_a_limited_queue_keeps_exactly_the_most_urgent_rows(site, cleo):
+    for hours in (100, 80, 60, 50, 30, 10, 1):
+        _book(site.facility, f"Booked {hours} h ago", NOW - hours * HOUR)
+    everything = _rows(site.facility, NOW)
+    assert _rows(site.facility, NOW, limit=4) == everything[:4]
+    assert len(everything) > 4
+
+
+def test_the_overdue_counts_match_the_queue(site, cleo, django_assert_num_queries):
+    for hours in (100, 80, 60, 50, 30, 10, 1):
+        _book(site.facility, f"Booked {hours} h ago", NOW - hours * HOUR)
+    rows = classification_queue(site.facility, NOW)
+    prea_kinds = {DueKind.PREA_INITIAL, DueKind.PREA_REASSESSMENT}
+    # The policy, then one count per kind of due work.
+    with django_assert_num_queries(6):
+        counts = overdue_counts(site.facility, NOW)
+    assert counts.prea == sum(1 for row in rows if row.overdue and row.kind in prea_kinds)
+    assert counts.classification == sum(
+        1 for row in rows if row.overdue and row.kind not in prea_kinds
+    )
+    assert (counts.classification, counts.prea) == (4, 2)
