@@ -435,6 +435,27 @@ def update_details(
     return booking_out(user, booking.booking_number)
 
 
+class DateOfBirthIn(Schema):
+    # null when the date turns out to be unknown.
+    date_of_birth: dt.date | None
+    reason: str = Field(max_length=500)
+
+
+@router.post(
+    "/{booking_number}/date-of-birth", response=BookingOut, auth=api_requires(Perm.BOOKING_CREATE)
+)
+def correct_date_of_birth(
+    request: HttpRequest, booking_number: str, payload: DateOfBirthIn
+) -> BookingOut:
+    """Correct the person's date of birth; the juvenile flag and housing alerts follow."""
+    user = acting_user(request)
+    booking = booking_get_for_user(user, booking_number)
+    services.person_date_of_birth_correct(
+        actor=user, booking=booking, date_of_birth=payload.date_of_birth, reason=payload.reason
+    )
+    return booking_out(user, booking.booking_number)
+
+
 @router.post(
     "/{booking_number}/transition", response=BookingOut, auth=api_requires(Perm.BOOKING_VIEW)
 )

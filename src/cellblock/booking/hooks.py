@@ -12,6 +12,9 @@ Registering the same function twice keeps one (``ready()`` may run twice).
 - ``on_charge_added(fn)``: ``fn(actor=..., booking=..., charge=...)`` for every
   charge, at intake or later (classification keeps co-defendants apart and
   makes a reassessment due).
+- ``on_date_of_birth_corrected(fn)``: ``fn(actor=..., booking=...)`` after the
+  person's date of birth was corrected (classification sets, moves or lifts
+  the juvenile flag).
 """
 
 from __future__ import annotations
@@ -32,6 +35,7 @@ class ChargeAdded(Protocol):
 
 
 _OPENED: list[BookingOpened] = []
+_BIRTH_CORRECTED: list[BookingOpened] = []
 _CHARGE_ADDED: list[ChargeAdded] = []
 
 
@@ -43,6 +47,15 @@ def _add(registry: list[Any], fn: Any) -> None:
 
 def on_booking_opened(fn: BookingOpened) -> None:
     _add(_OPENED, fn)
+
+
+def on_date_of_birth_corrected(fn: BookingOpened) -> None:
+    _add(_BIRTH_CORRECTED, fn)
+
+
+def date_of_birth_corrected(*, actor: User | None, booking: Booking) -> None:
+    for fn in _BIRTH_CORRECTED:
+        fn(actor=actor, booking=booking)
 
 
 def on_charge_added(fn: ChargeAdded) -> None:

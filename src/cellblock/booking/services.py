@@ -225,6 +225,46 @@ def _require_open(booking: Booking) -> None:
         )
 
 
+DOB_REASON_NEEDED = "say how the correct date of birth is known (a document, a registry)."
+DOB_UNCHANGED = "is already the date of birth on record."
+
+
+def person_date_of_birth_correct(
+    *, actor: User | None, booking: Booking, date_of_birth: dt.date | None, reason: str
+) -> Booking:
+    """Correct the date of birth of the booking's person; what depends on age follows.
+
+    Later apps act on the new date in the same transaction (classification sets,
+    moves or lifts the juvenile flag, and housing rechecks the bed).
+    """
+    _require(actor, Perm.BOOKING_CREATE, booking.facility)
+    errors: dict[str, list[str]] = {}
+    if not reason.strip():
+        errors["reason"] = [DOB_REASON_NEEDED]
+    if date_of_birth is not None and date_of_birth > clock.now().date():
+        errors["date_of_birth"] = ["cannot be in the future."]
+    elif date_of_birth is not None and date_of_birth > booking.booked_at.date():
+        errors["date_of_birth"] = [BORN_AFTER_BOOKING.format(booked=booking.booked_at.date())]
+    if errors:
+        raise ValidationFailed.for_fields(errors)
+    with transaction.atomic():
+        locked = _lock_open(booking)
+        person = Person.objects.select_for_update().get(pk=locked.person_id)
+        before = person.date_of_birth
+        if before == date_of_birth:
+            raise ValidationFailed.for_fields({"date_of_birth": [DOB_UNCHANGED]})
+        person.date_of_birth = date_of_birth
+        person.save(update_fields=["date_of_birth"])
+        locked.person = person
+        audit_record(
+            actor=actor, action="person.date_of_birth_correct", obj=person,
+            facility=locked.facility, reason=reason.strip(),
+            changes={"date_of_birth": [before, date_of_birth], "booking": locked.booking_number},
+        )  # fmt: skip
+        hooks.date_of_birth_corrected(actor=actor, booking=locked)
+    return locked
+
+
 def booking_details_update(*, actor: User | None, booking: Booking, **changes: Any) -> Booking:
     """Correct the authority, description or emergency contact of an open booking."""
     _require(actor, Perm.BOOKING_CREATE, booking.facility)

@@ -18,6 +18,7 @@ class ClassificationConfig(AppConfig):
         # A person under 18 is flagged as booked; co-defendants are kept apart.
         hooks.on_booking_opened(services.on_booking_opened)
         hooks.on_charge_added(services.on_charge_added)
+        hooks.on_date_of_birth_corrected(services.on_date_of_birth_corrected)
         # The profile shows the level, its override, PREA flags and orders after the flags.
         register(
             ProfileSection(

@@ -42,6 +42,12 @@ class FlagKind(models.TextChoices):
     PREA_ABUSER = "prea_abuser", "PREA: high abuser risk"
 
 
+# Flags that change where a person may sleep (housing/rules.py reads them).
+HOUSING_FLAGS = frozenset(
+    {FlagKind.JUVENILE, FlagKind.CONTAINMENT, FlagKind.PREA_VICTIM, FlagKind.PREA_ABUSER}
+)
+
+
 class FlagOrigin(models.TextChoices):
     STAFF = "staff", "Set by staff"
     # The juvenile flag, from the person's date of birth.
@@ -443,10 +449,6 @@ class SeparationScope(models.TextChoices):
     FACILITY = "facility", "Never in the same facility"
     # Also movements, visit rooms and court transport.
     TOTAL = "total", "Total: housing, movements, visit rooms, transport"
-
-
-SCOPE_ORDER = [SeparationScope.CELL, SeparationScope.UNIT, SeparationScope.FACILITY,
-               SeparationScope.TOTAL]  # fmt: skip
 
 
 class SeparationSource(models.TextChoices):

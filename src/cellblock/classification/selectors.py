@@ -143,15 +143,21 @@ def orders_of(person: Person, agency_id: int, *, include_past: bool = False) -> 
             | Q(other_person=person)
             | Q(group__memberships__person=person, group__memberships__ended_at__isnull=True)
         )
-        .select_related("person", "other_person", "group", "authorised_by", "recorded_by")
+        .select_related(
+            "person", "other_person", "group", "authorised_by", "recorded_by", "ended_by"
+        )
         .distinct()
     )
     protective = ProtectiveOrder.objects.filter(in_force, agency_id=agency_id, person=person)
     conflicts = StaffConflict.objects.filter(in_force, agency_id=agency_id, person=person)
     return PersonOrders(
         separations=list(separations),
-        protective=list(protective.select_related("protected_person", "recorded_by")),
-        staff_conflicts=list(conflicts.select_related("staff", "recorded_by")),
+        protective=list(
+            protective.select_related("person", "protected_person", "recorded_by", "ended_by")
+        ),
+        staff_conflicts=list(
+            conflicts.select_related("person", "staff", "recorded_by", "ended_by")
+        ),
     )
 
 

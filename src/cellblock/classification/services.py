@@ -16,6 +16,7 @@ from zoneinfo import ZoneInfo
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import Exists, F, OuterRef, Q, QuerySet
+from django.utils import timezone
 
 from cellblock.accounts.models import User
 from cellblock.audit.services import audit_record, audit_record_read
@@ -25,6 +26,7 @@ from cellblock.classification import instrument as scoring
 from cellblock.classification import prea
 from cellblock.classification.models import (
     ASSESSMENT_TRANSITIONS,
+    HOUSING_FLAGS,
     Assessment,
     AssessmentReason,
     AssessmentStatus,
@@ -73,6 +75,7 @@ JUVENILE_HAS_DOB = (
     "is derived from the date of birth ({dob}); a juvenile flag by hand is only for a "
     "person whose date of birth is unknown."
 )
+DOB_CORRECTED = "Date of birth corrected to {dob}."
 TURNED_18 = "Turned 18 on {date}."
 UNDER_18 = "Under 18: born {dob}."
 BOOKING_CLOSED = "Booking {booking} is closed."
@@ -88,12 +91,18 @@ NOT_AN_AUTHORISER = (
     "{user} cannot authorise a keep-separate order here: it takes classification staff, "
     "a supervisor or the commander."
 )
+FIRST_IS_INITIAL = "the first screening of a booking is the initial one."
+INITIAL_DONE = "the initial screening is already recorded: this is a reassessment or a referral."
+PROTECTED_IN_CUSTODY = (
+    "is held in custody: keep two people in custody apart with a keep-separate order."
+)
+PROTECTIVE_EXISTS = (
+    "{person} already has a protective order in force for {other}: end it first to record "
+    "a new one."
+)
 CO_DEFENDANT_REASON = "Co-defendants in case {case} (policy keeps co-defendants apart)."
 
 # Flags that change where a person may sleep.
-HOUSING_FLAGS = frozenset(
-    {FlagKind.JUVENILE, FlagKind.CONTAINMENT, FlagKind.PREA_VICTIM, FlagKind.PREA_ABUSER}
-)
 # The detail each kind of flag needs.
 DETAIL_RULES: dict[str, tuple[list[str] | None, str]] = {
     FlagKind.SUICIDE_RISK: (ObservationLevel.values, "the observation level"),
@@ -125,9 +134,25 @@ def _text(value: str) -> str:
     return value.strip()
 
 
+# How far back the sweep looks for keep-separate orders that began after they were recorded.
+SWEEP_LOOKBACK = dt.timedelta(days=1)
+
+NAIVE_TIME = "needs a time-zone offset, e.g. 2026-11-21T09:30:00+09:00."
+
+
+def _naive_errors(errors: dict[str, list[str]], **moments: dt.datetime | None) -> bool:
+    """Refuse times without a zone (they cannot be compared); True when any was refused."""
+    for name, moment in moments.items():
+        if moment is not None and timezone.is_naive(moment):
+            errors[name] = [NAIVE_TIME]
+    return any(name in errors for name in moments)
+
+
 def _check_window(
     errors: dict[str, list[str]], starts_at: dt.datetime, expires_at: dt.datetime | None
 ) -> None:
+    if _naive_errors(errors, starts_at=starts_at, expires_at=expires_at):
+        return
     if expires_at is not None and expires_at <= starts_at:
         errors["expires_at"] = ["must be after the start."]
     elif expires_at is not None and expires_at <= clock.now():
@@ -255,7 +280,7 @@ def flag_set(
         errors["detail"] = detail_errors
     if not reason.strip():
         errors["reason"] = ["say why the flag is set."]
-    if until is not None and until <= now:
+    if not _naive_errors(errors, until=until) and until is not None and until <= now:
         errors["until"] = ["must be in the future."]
     if errors:
         raise ValidationFailed.for_fields(errors)
@@ -378,8 +403,12 @@ def classification_sweep() -> SweepResult:
                 result.juveniles_flagged += 1
         # Open alerts (an order may have expired) and the people of orders that were
         # recorded to start later and have started since: nothing else checks them then.
+        # Only those begun within SWEEP_LOOKBACK: the sweep runs every few minutes, and an
+        # order checked when it began needs no recheck on every later run.
         begun = SeparationOrder.objects.filter(
-            orders_in_force_q(now), starts_at__gt=F("recorded_at")
+            orders_in_force_q(now),
+            starts_at__gt=F("recorded_at"),
+            starts_at__gte=now - SWEEP_LOOKBACK,
         )
         begun_people = {
             person_id
@@ -401,6 +430,30 @@ def classification_sweep() -> SweepResult:
             housing_recheck(actor=None, bookings=alerted, cause="periodic check")
         result.alerts_rechecked = len(alerted)
     return result
+
+
+def on_date_of_birth_corrected(*, actor: User | None, booking: Booking) -> None:
+    """A corrected date of birth sets, moves or lifts the juvenile flag."""
+    now = clock.now()
+    dob = booking.person.date_of_birth
+    until = adulthood_at(dob, booking.facility) if dob is not None else None
+    minor = until is not None and until > now
+    current = (
+        Flag.objects.select_for_update()
+        .filter(booking=booking, kind=FlagKind.JUVENILE, lifted_at__isnull=True)
+        .first()
+    )
+    # Known now: a flag set by hand while it was unknown gives way to the derived one.
+    stale = current is not None and (
+        not minor or current.origin != FlagOrigin.DATE_OF_BIRTH or current.until != until
+    )
+    if current is not None and stale:
+        _flag_close(
+            actor=actor, flag=current, booking=booking,
+            reason=DOB_CORRECTED.format(dob=dob or "unknown"), at=now,
+        )  # fmt: skip
+    if minor:
+        juvenile_flag_derive(actor=actor, booking=booking)
 
 
 def on_booking_opened(*, actor: User | None, booking: Booking) -> None:
@@ -683,6 +736,12 @@ def prea_screening_record(
         raise _validation_from(error) from None
     with transaction.atomic():
         locked = _lock_open(booking)
+        first = not PreaScreening.objects.filter(booking=locked).exists()
+        if first and kind and kind != PreaKind.INITIAL:
+            # The initial screening is what the intake step and the 30-day clock wait for.
+            raise ValidationFailed.for_fields({"kind": [FIRST_IS_INITIAL]})
+        if not first and kind == PreaKind.INITIAL:
+            raise ValidationFailed.for_fields({"kind": [INITIAL_DONE]})
         kind = kind or _prea_kind(locked)
         screening = PreaScreening.objects.create(
             booking=locked, kind=kind, answers=dict(answers), victim_score=result.victim_score,
@@ -851,6 +910,18 @@ def _bookings_bound_by(order: SeparationOrder) -> list[Booking]:
     return _open_bookings_of(people)
 
 
+def _close_expired(
+    orders: QuerySet[SeparationOrder] | QuerySet[StaffConflict], *, facility: Facility, action: str
+) -> None:
+    for order in orders.select_for_update().filter(expires_at__isnull=False):
+        order.ended_at, order.end_reason = order.expires_at, "expired"
+        order.save(update_fields=["ended_at", "end_reason"])
+        audit_record(
+            actor=None, action=action, obj=order, facility=facility, reason="expired",
+            changes={"ended_at": order.ended_at},
+        )  # fmt: skip
+
+
 def _open_separations(
     person_id: int, other_person_id: int | None, group_id: int | None
 ) -> QuerySet[SeparationOrder]:
@@ -921,8 +992,8 @@ def separation_order_create(
         if clash is not None:
             raise clash_error(clash)
         # An expired order still open in the table steps aside for the new one, closed when
-        # it expired (as a flag past its ``until`` is).
-        open_orders.update(ended_at=F("expires_at"), end_reason="expired")
+        # it expired (as a flag past its ``until`` is), by the system.
+        _close_expired(open_orders, facility=facility, action="separation.end")
         try:
             with transaction.atomic():
                 order = SeparationOrder.objects.create(
@@ -987,11 +1058,16 @@ def on_charge_added(*, actor: User | None, booking: Booking, charge: Charge) -> 
         .select_related("person")
         .distinct()
     )  # fmt: skip
+    now = clock.now()
     for other in others:
         pair = sorted([booking.person_id, other.person_id])
-        # Any open order for the pair, upcoming ones included, or the create below would
-        # refuse it and the charge with it.
-        if _open_separations(pair[0], pair[1], None).exists():
+        # An order in force or upcoming stands (the create below would refuse it, and the
+        # charge with it); an expired one steps aside for the new order.
+        if (
+            _open_separations(pair[0], pair[1], None)
+            .filter(Q(expires_at__isnull=True) | Q(expires_at__gt=now))
+            .exists()
+        ):
             continue
         separation_order_create(
             actor=None, facility=booking.facility, person=booking.person,
@@ -1033,10 +1109,27 @@ def protective_order_create(
         errors["issued_by"] = ["name the court or official who issued it."]
     if source == ProtectiveSource.COURT_ORDER and not reference.strip():
         errors["reference"] = ["a court order needs its reference (docket or order number)."]
+    if "protected_person" not in errors and (
+        Booking.objects.filter(person=protected_person, status__in=OPEN_STATUSES).exists()
+    ):
+        errors["protected_person"] = [PROTECTED_IN_CUSTODY]
     _check_window(errors, starts_at, expires_at)
     if errors:
         raise ValidationFailed.for_fields(errors)
     with transaction.atomic():
+        _lock_people(person, protected_person)
+        same = (
+            ProtectiveOrder.objects.filter(
+                person=person, protected_person=protected_person, ended_at__isnull=True
+            )
+            .filter(Q(expires_at__isnull=True) | Q(expires_at__gt=now))
+            .first()
+        )
+        if same is not None:
+            raise Conflict(
+                PROTECTIVE_EXISTS.format(person=person, other=protected_person),
+                code="protective_order_exists", extra={"order_id": str(same.public_id)},
+            )  # fmt: skip
         order = ProtectiveOrder.objects.create(
             agency_id=facility.agency_id, person=person, protected_person=protected_person,
             protected_role=protected_role, source=source, scope=scope, issued_by=issued_by.strip(),
@@ -1105,7 +1198,7 @@ def staff_conflict_create(
         if open_conflicts.filter(Q(expires_at__isnull=True) | Q(expires_at__gt=now)).exists():
             raise exists
         # An expired one steps aside, closed when it expired.
-        open_conflicts.update(ended_at=F("expires_at"), end_reason="expired")
+        _close_expired(open_conflicts, facility=facility, action="staff_conflict.end")
         try:
             with transaction.atomic():
                 conflict = StaffConflict.objects.create(

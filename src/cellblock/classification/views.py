@@ -260,6 +260,7 @@ def _render_queue(
     now = clock.now()
     perms = _me(request).perms_at(facility.pk)
     rows = _due_rows(facility, now, perms)
+    alerts = open_reviews(facility)
     overrides = [
         OverrideRow(
             assessment,
@@ -279,7 +280,8 @@ def _render_queue(
         "truncated": len(rows) >= QUEUE_SHOWN,
         "shown": QUEUE_SHOWN,
         "overrides": overrides,
-        "alerts": list(open_reviews(facility)),
+        "alerts": list(alerts[:QUEUE_SHOWN]),
+        "alert_count": alerts.count(),
         "can_decide": Perm.CLASSIFICATION_APPROVE in perms,
     }
     return render(request, "classification/queue.html", context, status=status)

@@ -10,7 +10,13 @@ from dataclasses import dataclass
 from django.db.models import Q, QuerySet
 
 from cellblock.booking.models import OPEN_STATUSES, Booking
-from cellblock.classification.models import Flag, FlagKind, GroupMembership, SeparationOrder
+from cellblock.classification.models import (
+    HOUSING_FLAGS,
+    Flag,
+    FlagKind,
+    GroupMembership,
+    SeparationOrder,
+)
 from cellblock.classification.selectors import active_flags_q, orders_in_force_q
 from cellblock.facilities.models import Facility, FeatureStatus
 from cellblock.housing import rules
@@ -57,12 +63,7 @@ def _residents(bookings: Collection[Booking], now: dt.datetime) -> dict[int, rul
     for booking_id, kind, detail in Flag.objects.filter(
         active_flags_q(now),
         booking_id__in=booking_ids,
-        kind__in=[
-            FlagKind.JUVENILE,
-            FlagKind.CONTAINMENT,
-            FlagKind.PREA_VICTIM,
-            FlagKind.PREA_ABUSER,
-        ],
+        kind__in=HOUSING_FLAGS,
     ).values_list("booking_id", "kind", "detail"):
         flags[booking_id].append((kind, detail))
     groups: dict[int, set[str]] = defaultdict(set)

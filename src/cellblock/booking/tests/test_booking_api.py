@@ -371,3 +371,25 @@ def test_an_anonymous_caller_is_asked_to_sign_in(site):
     response = Client().get("/api/bookings/roster", {"facility": str(site.facility.public_id)})
     assert response.status_code == 401
     assert response.json()["code"] == "not_authenticated"
+
+
+def test_a_corrected_date_of_birth_makes_a_minor_of_the_person_with_the_flag_to_match(
+    frozen, site, booking_clerk, client_for
+):
+    client = client_for(booking_clerk)
+    number = _full_intake(client, site.facility).json()["booking_number"]
+    url = f"/api/bookings/{number}/date-of-birth"
+
+    refused = client.post(url, {"date_of_birth": "2012-01-01", "reason": ""},
+                          content_type="application/json")  # fmt: skip
+    assert refused.status_code == 400
+    assert set(refused.json()["extra"]["fields"]) == {"reason"}
+
+    response = client.post(
+        url, {"date_of_birth": "2012-01-01", "reason": "Birth certificate"},
+        content_type="application/json",
+    )  # fmt: skip
+    assert response.status_code == 200, response.content
+    assert response.json()["person"]["date_of_birth"] == "2012-01-01"
+    flags = client.get(f"/api/classification/bookings/{number}/flags").json()
+    assert [(f["kind"], f["origin"]) for f in flags] == [("juvenile", "date_of_birth")]

@@ -412,3 +412,18 @@ def test_an_outsider_gets_not_found_for_every_order(
     alerts = client.get(f"{API}/housing-alerts", {"facility": str(site.facility.public_id)})
     assert alerts.status_code == 404
     assert not SeparationOrder.objects.filter(ended_at__isnull=False).exists()
+
+
+def test_a_time_without_a_zone_is_a_400_naming_the_field_not_a_server_error(
+    site, client_for, commander
+):
+    haku = _book(site, "Haku", "Yuki")
+    zabuza = _book(site, "Zabuza", "Momochi")
+    response = client_for(commander).post(
+        "/api/classification/separations",
+        {"person_id": str(haku.person.public_id), "other_person_id": str(zabuza.person.public_id),
+         "scope": "cell", "reason": "threats", "expires_at": "2026-12-01T00:00:00"},
+        content_type="application/json",
+    )  # fmt: skip
+    assert response.status_code == 400, response.content
+    assert "expires_at" in response.json()["extra"]["fields"]

@@ -9,7 +9,12 @@ import pytest
 import time_machine
 
 from cellblock.audit.models import AuditEvent
-from cellblock.booking.services import booking_open, booking_transition
+from cellblock.booking.services import (
+    DOB_REASON_NEEDED,
+    booking_open,
+    booking_transition,
+    person_date_of_birth_correct,
+)
 from cellblock.classification.models import Flag, FlagKind, FlagOrigin
 from cellblock.classification.services import (
     JUVENILE_HAS_DOB,
@@ -287,3 +292,47 @@ def test_the_derived_flag_cannot_be_lifted_by_hand(konoha, warden):
             flag_lift(actor=warden, flag=_juvenile_flag(booking), reason="mature for his age")
     assert raised.value.code == "flag_derived"
     assert "correct the date of birth" in raised.value.message
+
+
+# --- A corrected date of birth -----------------------------------------------------------
+
+
+def test_a_date_of_birth_corrected_to_an_adult_lifts_the_juvenile_flag(konoha, warden):
+    facility, _ = konoha
+    with _at(NOW):
+        booking = _book(facility, "Itachi", dt.date(2010, 6, 9))
+        assert _juvenile_flag(booking).lifted_at is None
+        person_date_of_birth_correct(
+            actor=warden, booking=booking, date_of_birth=dt.date(1995, 6, 9),
+            reason="Passport seen",
+        )  # fmt: skip
+    flag = _juvenile_flag(booking)
+    assert flag.lifted_at == NOW
+    assert flag.lift_reason == "Date of birth corrected to 1995-06-09."
+    assert AuditEvent.objects.filter(action="person.date_of_birth_correct", actor=warden).exists()
+
+
+def test_a_date_of_birth_corrected_to_a_minor_sets_the_flag_until_the_new_birthday(konoha, warden):
+    facility, _ = konoha
+    with _at(NOW):
+        booking = _book(facility, "Konohamaru", dt.date(1990, 1, 1))
+        assert not Flag.objects.filter(booking=booking).exists()
+        person_date_of_birth_correct(
+            actor=warden, booking=booking, date_of_birth=dt.date(2014, 5, 20),
+            reason="School register",
+        )  # fmt: skip
+    flag = _juvenile_flag(booking)
+    assert flag.until == dt.datetime(2032, 5, 20, tzinfo=TOKYO)
+    assert flag.origin == FlagOrigin.DATE_OF_BIRTH
+
+
+def test_a_correction_without_a_reason_changes_nothing(konoha, warden):
+    facility, _ = konoha
+    with _at(NOW):
+        booking = _book(facility, "Itachi", dt.date(2010, 6, 9))
+        with pytest.raises(ValidationFailed) as raised:
+            person_date_of_birth_correct(
+                actor=warden, booking=booking, date_of_birth=dt.date(1995, 6, 9), reason=" "
+            )
+    assert raised.value.extra["fields"] == {"reason": [DOB_REASON_NEEDED]}
+    assert Person.objects.get(pk=booking.person_id).date_of_birth == dt.date(2010, 6, 9)

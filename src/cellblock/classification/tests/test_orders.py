@@ -25,7 +25,9 @@ from cellblock.classification.selectors import (
 from cellblock.classification.services import (
     CO_DEFENDANT_REASON,
     CONFLICT_EXISTS,
+    NAIVE_TIME,
     NOT_AN_AUTHORISER,
+    PROTECTED_IN_CUSTODY,
     SEPARATION_EXISTS,
     group_member_add,
     group_member_end,
@@ -563,3 +565,59 @@ def test_a_staff_conflict_needs_a_kind_and_a_reason(site, cleo, sakura_staff):
             kind="rivalry", reason=" ",
         )  # fmt: skip
     assert set(_fields(raised)) == {"kind", "reason"}
+
+
+def test_an_expired_order_gives_way_to_a_co_defendant_order_and_its_closing_is_audited(
+    site, cleo, booking_clerk, clock
+):
+    zabuza = _book(site.facility, "Zabuza", _charge("KON-10"), actor=booking_clerk)
+    haku = _book(site.facility, "Haku", actor=booking_clerk)
+    old = _keep_apart(cleo, site, zabuza.person, haku.person, expires_at=NOW + DAY)
+    clock.move_to(NOW + 2 * DAY)
+
+    charge_add(actor=booking_clerk, booking=haku, data=_charge("KON-10"))
+
+    old.refresh_from_db()
+    assert (old.ended_at, old.end_reason) == (NOW + DAY, "expired")
+    closing = AuditEvent.objects.get(action="separation.end", object_id=str(old.public_id))
+    assert (closing.actor, closing.reason) == (None, "expired")
+    new = SeparationOrder.objects.get(ended_at__isnull=True)
+    assert new.source == "co_defendant"
+
+
+def test_a_time_without_a_zone_is_refused_naming_the_field(site, cleo, pair):
+    haku, zabuza = pair
+    with pytest.raises(ValidationFailed) as raised:
+        _keep_apart(cleo, site, haku, zabuza, expires_at=dt.datetime(2026, 4, 1, 12, 0))  # noqa: DTZ001
+    assert _fields(raised) == {"expires_at": [NAIVE_TIME]}
+
+
+def test_a_protective_order_never_protects_someone_held_in_custody(site, judge, pair):
+    haku, zabuza = pair
+    booking_open(actor=None, facility=site.facility, person=haku, source="arrest")
+    booking_open(actor=None, facility=site.facility, person=zabuza, source="arrest")
+    with pytest.raises(ValidationFailed) as raised:
+        protective_order_create(
+            actor=judge, facility=site.facility, person=zabuza, protected_person=haku,
+            protected_role="witness", source="administrative", scope="visits",
+            issued_by="Warden",
+        )  # fmt: skip
+    assert _fields(raised) == {"protected_person": [PROTECTED_IN_CUSTODY]}
+
+
+def test_the_same_protective_order_twice_is_refused(site, judge, pair):
+    haku, zabuza = pair
+    booking_open(actor=None, facility=site.facility, person=zabuza, source="arrest")
+
+    def record():
+        return protective_order_create(
+            actor=judge, facility=site.facility, person=zabuza, protected_person=haku,
+            protected_role="victim", source="administrative", scope="all_contact",
+            issued_by="Warden",
+        )  # fmt: skip
+
+    first = record()
+    with pytest.raises(Conflict) as raised:
+        record()
+    assert raised.value.code == "protective_order_exists"
+    assert raised.value.extra == {"order_id": str(first.public_id)}

@@ -701,7 +701,7 @@ def test_the_profile_query_count_does_not_grow_with_classification_records(
                                   reason=f"c{i}")  # fmt: skip
             flag_set(actor=cleo, booking=lee, kind="diet", detail=f"diet {i}", reason="asked")
             assessment_record(actor=cleo, booking=lee, answers=LOW)
-            prea_screening_record(actor=medic, booking=lee, answers=NO_RISK, kind="referral")
+            prea_screening_record(actor=medic, booking=lee, answers=NO_RISK)
 
     grow(1, 0)
     client.get(profile_url)

@@ -25,6 +25,8 @@ from cellblock.classification.prea import (
 )
 from cellblock.classification.selectors import DueKind, classification_queue, overdue_counts
 from cellblock.classification.services import (
+    FIRST_IS_INITIAL,
+    INITIAL_DONE,
     flag_lift,
     flag_set,
     prea_screening_record,
@@ -292,3 +294,14 @@ def test_the_queue_costs_the_same_queries_however_many_are_held(
     with django_assert_max_num_queries(len(few.captured_queries)):
         rows = classification_queue(site.facility, NOW + 40 * DAY)
     assert len([r for r in rows if r.kind == DueKind.PREA_REASSESSMENT]) == 7
+
+
+def test_the_first_screening_is_the_initial_one_and_there_is_only_one(site, cleo, clock):
+    booking = _book(site)
+    with pytest.raises(ValidationFailed) as first:
+        prea_screening_record(actor=cleo, booking=booking, answers=NO, kind="referral")
+    assert first.value.extra["fields"] == {"kind": [FIRST_IS_INITIAL]}
+    prea_screening_record(actor=cleo, booking=booking, answers=NO)
+    with pytest.raises(ValidationFailed) as again:
+        prea_screening_record(actor=cleo, booking=booking, answers=NO, kind="initial")
+    assert again.value.extra["fields"] == {"kind": [INITIAL_DONE]}
