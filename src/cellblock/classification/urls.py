@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from cellblock.classification import views
+from cellblock.classification import group_views, views
 
 app_name = "classification"
 
@@ -34,4 +34,22 @@ urlpatterns = [
     ),
     path(f"{_BOOKING}orders/staff/", views.conflict_create, name="conflict_create"),
     path(f"{_BOOKING}orders/staff/<uuid:order_id>/end/", views.conflict_end, name="conflict_end"),
+]
+
+# Security groups (group_views.py): the agency's gangs and factions, and their members.
+urlpatterns += [
+    path("groups/", group_views.groups, name="groups"),
+    path("groups/create/", group_views.group_create, name="group_create"),
+    path("groups/<uuid:group_id>/", group_views.group, name="group"),
+    path("groups/<uuid:group_id>/members/", group_views.member_add, name="group_member_add"),
+    path(
+        "groups/<uuid:group_id>/members/search/",
+        group_views.member_search,
+        name="group_member_search",
+    ),
+    path(
+        "groups/<uuid:group_id>/members/<uuid:membership_id>/end/",
+        group_views.member_end,
+        name="group_member_end",
+    ),
 ]
