@@ -243,6 +243,12 @@ class Assessment(models.Model):
 
     class Meta:
         ordering = ["-assessed_at", "-id"]
+        # The latest assessment of a booking (the queue's scheduled reviews, the profile).
+        indexes = [
+            models.Index(
+                fields=["booking", "-assessed_at", "-id"], name="classification_assess_latest"
+            )
+        ]
         constraints = [
             models.CheckConstraint(
                 condition=Q(reason__in=AssessmentReason.values),

@@ -7,16 +7,12 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.db.models import (
-    DateTimeField,
     Exists,
-    ExpressionWrapper,
-    F,
     OuterRef,
     Q,
     QuerySet,
     Subquery,
 )
-from django.db.models.functions import Coalesce
 
 from cellblock.booking.models import OPEN_STATUSES, Booking, IntakeStep, IntakeStepCode
 from cellblock.classification import instrument as scoring
@@ -98,20 +94,14 @@ def latest_assessment(booking: Booking) -> Assessment | None:
 def pending_overrides(facility: Facility) -> QuerySet[Assessment]:
     """Overrides waiting for a supervisor or commander, oldest first.
 
-    An override left pending when a newer assessment was recorded can no longer
-    be decided (the newer one is in force), so it is not waiting for anyone.
+    A newer assessment marks an override left pending as superseded, so every
+    pending one is the newest of its booking.
     """
-    newest = (
-        Assessment.objects.filter(booking=OuterRef("booking"))
-        .order_by("-assessed_at", "-id")
-        .values("pk")[:1]
-    )
     return (
         Assessment.objects.filter(
             status=AssessmentStatus.OVERRIDE_PENDING,
             booking__facility=facility,
             booking__status__in=OPEN_STATUSES,
-            pk=Subquery(newest),
         )
         .select_related("booking__person", "assessed_by")
         .order_by("assessed_at", "id")
@@ -211,58 +201,59 @@ class QueueRow:
 
 @dataclass(frozen=True)
 class _DueSources:
-    """The five kinds of due work as querysets, each with a ``due`` column, soonest first."""
+    """The five kinds of due work, each filtered on its due time in the database.
 
-    initial: QuerySet[Booking]
+    The first classification and the first PREA screening are the open intake
+    steps (their due time is on the step, indexed); a scheduled review is the
+    latest assessment's ``review_due_at``; the 30-day PREA reassessment is due
+    a fixed time after booking, so it is filtered and ordered on ``booked_at``.
+    """
+
+    initial: QuerySet[IntakeStep]
     review: QuerySet[Booking]
     events: QuerySet[ReviewTrigger]
-    prea_initial: QuerySet[Booking]
+    prea_initial: QuerySet[IntakeStep]
     prea_reassessment: QuerySet[Booking]
+    prea_days: dt.timedelta
 
 
 def _due_sources(facility: Facility, *, due_before: dt.datetime, inclusive: bool) -> _DueSources:
-    """Work due before (or at, when ``inclusive``) ``due_before``, filtered in the database."""
+    """Work due before (or at, when ``inclusive``) ``due_before``."""
     policy = policy_of(facility)
     held = Booking.objects.filter(facility=facility, status__in=OPEN_STATUSES)
-    due_in = "due__lte" if inclusive else "due__lt"
+    before = "lte" if inclusive else "lt"
 
-    def at(hours: float) -> ExpressionWrapper:
-        return ExpressionWrapper(
-            F("booked_at") + dt.timedelta(hours=hours), output_field=DateTimeField()
-        )
+    def open_steps(code: str) -> QuerySet[IntakeStep]:
+        return IntakeStep.objects.filter(
+            step=code,
+            completed_at__isnull=True,
+            booking__facility=facility,
+            booking__status__in=OPEN_STATUSES,
+            **{f"due_at__{before}": due_before},
+        ).order_by("due_at", "booking__booking_number")
 
-    step_due = IntakeStep.objects.filter(
-        booking=OuterRef("pk"), step=IntakeStepCode.CLASSIFICATION
-    ).values("due_at")[:1]
     latest_due = (
         Assessment.objects.filter(booking=OuterRef("pk"))
         .order_by("-assessed_at", "-id")
         .values("review_due_at")[:1]
     )
     screened = PreaScreening.objects.filter(booking=OuterRef("pk"))
+    prea_days = dt.timedelta(days=policy.prea_reassessment_days)
     return _DueSources(
-        initial=held.filter(~Exists(Assessment.objects.filter(booking=OuterRef("pk"))))
-        .annotate(due=Coalesce(Subquery(step_due), at(policy.classification_initial_hours)))
-        .filter(**{due_in: due_before})
-        .order_by("due", "booking_number"),
+        initial=open_steps(IntakeStepCode.CLASSIFICATION),
         review=held.annotate(due=Subquery(latest_due))
-        .filter(**{due_in: due_before})
+        .filter(**{f"due__{before}": due_before})
         .order_by("due", "booking_number"),
-        events=ReviewTrigger.objects.filter(satisfied_by__isnull=True, booking__in=held)
-        .annotate(due=F("due_at"))
-        .filter(**{due_in: due_before})
-        .order_by("due", "id"),
-        prea_initial=held.filter(~Exists(screened))
-        .annotate(due=at(policy.prea_screening_hours))
-        .filter(**{due_in: due_before})
-        .order_by("due", "booking_number"),
+        events=ReviewTrigger.objects.filter(
+            satisfied_by__isnull=True, booking__in=held, **{f"due_at__{before}": due_before}
+        ).order_by("due_at", "id"),
+        prea_initial=open_steps(IntakeStepCode.PREA_SCREENING),
         prea_reassessment=held.filter(
             Exists(screened.filter(kind=PreaKind.INITIAL)),
             ~Exists(screened.exclude(kind=PreaKind.INITIAL)),
-        )
-        .annotate(due=at(24 * policy.prea_reassessment_days))
-        .filter(**{due_in: due_before})
-        .order_by("due", "booking_number"),
+            **{f"booked_at__{before}": due_before - prea_days},
+        ).order_by("booked_at", "booking_number"),
+        prea_days=prea_days,
     )
 
 
@@ -285,14 +276,17 @@ def classification_queue(
         return queryset[:limit] if limit is not None else queryset
 
     rows: list[QueueRow] = []
-    for kind, bookings in (
+    for kind, steps in (
         (DueKind.INITIAL, sources.initial),
-        (DueKind.REVIEW, sources.review),
         (DueKind.PREA_INITIAL, sources.prea_initial),
-        (DueKind.PREA_REASSESSMENT, sources.prea_reassessment),
     ):
-        for booking in cut(bookings.select_related("person")):
-            rows.append(QueueRow(booking, kind, booking.due, "", booking.due < now))
+        for step in cut(steps.select_related("booking__person")):
+            rows.append(QueueRow(step.booking, kind, step.due_at, "", step.due_at < now))
+    for booking in cut(sources.review.select_related("person")):
+        rows.append(QueueRow(booking, DueKind.REVIEW, booking.due, "", booking.due < now))
+    for booking in cut(sources.prea_reassessment.select_related("person")):
+        due = booking.booked_at + sources.prea_days
+        rows.append(QueueRow(booking, DueKind.PREA_REASSESSMENT, due, "", due < now))
     for trigger in cut(sources.events.select_related("booking__person")):
         rows.append(
             QueueRow(
