@@ -16,9 +16,10 @@ BENCHMARKS: dict[str, Benchmark] = {}
 
 
 def _register() -> None:
-    from bench import audit_append, roster_search
+    from bench import audit_append, classification_queue, roster_search
 
     BENCHMARKS["audit_append"] = audit_append.run
+    BENCHMARKS["classification_queue"] = classification_queue.run
     BENCHMARKS["roster_search"] = roster_search.run
 
 
