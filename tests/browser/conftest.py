@@ -131,6 +131,8 @@ _CALL_FAILED = pytest.StashKey[bool]()
 def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Any:
     report = yield
     if report.when == "call":
+        # Remember a failed test so the console-error check does not pile a second
+        # failure on top of the first (no test here is marked xfail).
         item.stash[_CALL_FAILED] = report.failed or hasattr(report, "wasxfail")
     return report
 

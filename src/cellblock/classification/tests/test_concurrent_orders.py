@@ -29,7 +29,11 @@ from cellblock.people.services import person_create
 pytestmark = [
     pytest.mark.django_db(transaction=True),
     pytest.mark.skipif(
-        connection.vendor != "postgresql", reason="row locks serialise writers on PostgreSQL only"
+        connection.vendor != "postgresql",
+        reason=(
+            "proves PostgreSQL's row locks; SQLite takes its write lock when a transaction "
+            "begins (IMMEDIATE), so concurrent writers there never race"
+        ),
     ),
 ]
 
