@@ -37,6 +37,10 @@ class FlagKind(models.TextChoices):
     CONTAINMENT = "containment", "Containment need"
     DIET = "diet", "Diet"
     PREFERENCE = "preference", "Preference"
+    # Housed alone (a cellmate would be at risk, or put them at risk).
+    SINGLE_CELL = "single_cell", "Single cell"
+    # An authorised restrictive housing placement (the commander's decision).
+    RESTRICTIVE_HOUSING = "restrictive_housing", "Restrictive housing"
     # Set by PREA screening (28 CFR 115.41), never by hand.
     PREA_VICTIM = "prea_victim", "PREA: high victim risk"
     PREA_ABUSER = "prea_abuser", "PREA: high abuser risk"
@@ -44,7 +48,16 @@ class FlagKind(models.TextChoices):
 
 # Flags that change where a person may sleep (housing/rules.py reads them).
 HOUSING_FLAGS = frozenset(
-    {FlagKind.JUVENILE, FlagKind.CONTAINMENT, FlagKind.PREA_VICTIM, FlagKind.PREA_ABUSER}
+    {
+        FlagKind.JUVENILE,
+        FlagKind.CONTAINMENT,
+        FlagKind.PREA_VICTIM,
+        FlagKind.PREA_ABUSER,
+        FlagKind.SINGLE_CELL,
+        FlagKind.RESTRICTIVE_HOUSING,
+        FlagKind.MEDICAL_NEED,
+        FlagKind.DISABILITY_NEED,
+    }
 )
 
 
@@ -84,6 +97,8 @@ FLAG_TONE: dict[str, str] = {
     FlagKind.PREFERENCE: "muted",
     FlagKind.PREA_VICTIM: "warn",
     FlagKind.PREA_ABUSER: "bad",
+    FlagKind.SINGLE_CELL: "warn",
+    FlagKind.RESTRICTIVE_HOUSING: "bad",
 }
 
 
@@ -92,7 +107,7 @@ class Flag(models.Model):
 
     public_id = public_id_field()
     booking = models.ForeignKey("booking.Booking", on_delete=models.PROTECT, related_name="flags")
-    kind = models.CharField(max_length=16, choices=FlagKind.choices)
+    kind = models.CharField(max_length=20, choices=FlagKind.choices)
     # What exactly: the observation level, the feature tag, the diet ...
     detail = models.CharField(max_length=100, blank=True)
     reason = models.CharField(max_length=500)

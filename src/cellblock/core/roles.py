@@ -39,6 +39,16 @@ class Perm(StrEnum):
     BOOKING_RELEASE = "booking.release"
     HOUSING_VIEW = "housing.view"
     HOUSING_ASSIGN = "housing.assign"
+    # Ask for a move that a supervisor approves (officers), unless policy lets officers move.
+    HOUSING_REQUEST = "housing.request"
+    # Approve or refuse a requested move; review and apply an engine proposal.
+    HOUSING_APPROVE = "housing.approve"
+    # Run the housing engine and store its proposal.
+    HOUSING_SOLVE = "housing.solve"
+    # House someone against a hard rule of the rule book, with a reason (the commander).
+    HOUSING_OVERRIDE = "housing.override"
+    # Place someone in restrictive housing (the commander: Mandela Rules 43-45).
+    RESTRICTIVE_HOUSING_AUTHORISE = "restrictive_housing.authorise"
     CLASSIFICATION_EDIT = "classification.edit"
     # Approve or refuse an override of the scored custody level.
     CLASSIFICATION_APPROVE = "classification.approve"
@@ -67,12 +77,22 @@ ROLE_PERMS: dict[Role, frozenset[Perm]] = {
     # Everything in the facility.
     Role.COMMANDER: frozenset(Perm),
     Role.SUPERVISOR: _CUSTODY_READ
-    | {Perm.HOUSING_ASSIGN, Perm.STAFF_VIEW, Perm.BOOKING_RELEASE, Perm.CLASSIFICATION_APPROVE},
-    Role.OFFICER: _CUSTODY_READ,
+    | {
+        Perm.HOUSING_ASSIGN,
+        Perm.HOUSING_REQUEST,
+        Perm.HOUSING_APPROVE,
+        Perm.HOUSING_SOLVE,
+        Perm.STAFF_VIEW,
+        Perm.BOOKING_RELEASE,
+        Perm.CLASSIFICATION_APPROVE,
+    },
+    Role.OFFICER: _CUSTODY_READ | {Perm.HOUSING_REQUEST},
     Role.BOOKING: _CUSTODY_READ | {Perm.PERSON_EDIT, Perm.BOOKING_CREATE},
     Role.CLASSIFICATION: _CUSTODY_READ
     | {
         Perm.HOUSING_ASSIGN,
+        Perm.HOUSING_REQUEST,
+        Perm.HOUSING_SOLVE,
         Perm.CLASSIFICATION_EDIT,
         Perm.ORDERS_EDIT,
         Perm.PREA_SCREEN,

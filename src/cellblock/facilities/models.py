@@ -100,6 +100,8 @@ class HousingUnit(models.Model):
     sex_served = models.CharField(max_length=6, choices=SexServed.choices, default=SexServed.ANY)
     age_group = models.CharField(max_length=8, choices=AgeGroup.choices, default=AgeGroup.ADULT)
     restrictive_housing = models.BooleanField(default=False)
+    # Walking minutes to the medical unit: those who need to be near medical are housed close.
+    minutes_to_medical = models.PositiveSmallIntegerField(default=0)
 
     class Meta:
         ordering = ["zone", "code"]
