@@ -267,6 +267,11 @@ def flag_set(
 ) -> Flag:
     """Set a special-management flag by hand (juvenile and PREA flags are derived)."""
     _require(actor, Perm.CLASSIFICATION_EDIT, booking.facility_id, "Setting a flag")
+    if kind == FlagKind.RESTRICTIVE_HOUSING:
+        _require(
+            actor, Perm.RESTRICTIVE_HOUSING_AUTHORISE, booking.facility_id,
+            "A restrictive housing placement",
+        )  # fmt: skip
     now = clock.now()
     detail = _text(detail)
     errors: dict[str, list[str]] = {}

@@ -58,6 +58,7 @@ class UnitOut(Schema):
     sex_served: str
     age_group: str
     restrictive_housing: bool
+    minutes_to_medical: int
     capacity: int
     occupied: int
     cells: list[CellOut]
@@ -104,6 +105,7 @@ class UnitIn(Schema):
     sex_served: SexServed = SexServed.ANY
     age_group: AgeGroup = AgeGroup.ADULT
     restrictive_housing: bool = False
+    minutes_to_medical: int = Field(default=0, ge=0, le=600)
 
 
 class CellIn(Schema):
@@ -162,6 +164,7 @@ def _tree_out(tree: selectors.FacilityTree) -> TreeOut:
                         security_rating=u.unit.security_rating, sex_served=u.unit.sex_served,
                         age_group=u.unit.age_group,
                         restrictive_housing=u.unit.restrictive_housing,
+                        minutes_to_medical=u.unit.minutes_to_medical,
                         capacity=u.capacity, occupied=u.occupied,
                         cells=[
                             CellOut(

@@ -39,6 +39,22 @@ def _require_configure(actor: User | None, facility: Facility) -> None:
         raise PermissionDenied(CONFIGURE_DENIED.format(facility=facility.name), code="missing_role")
 
 
+CELL_STATE_DENIED = (
+    "Changing the state of a cell at {facility} needs a supervisor, an administrator or the "
+    "commander."
+)
+
+
+def _require_cell_state(actor: User | None, facility: Facility) -> None:
+    """Damaged bars or a flooded cell are reported on shift: supervisors may record them."""
+    if actor is None:
+        return
+    if not {Perm.FACILITY_CONFIGURE, Perm.HOUSING_APPROVE} & actor.perms_at(facility.pk):
+        raise PermissionDenied(
+            CELL_STATE_DENIED.format(facility=facility.name), code="missing_role"
+        )
+
+
 def _validated(obj: models.Model, *, exclude: list[str] | None = None) -> None:
     """Run the model's field and constraint validation and name every bad field."""
     try:
@@ -151,12 +167,14 @@ def unit_create(
     sex_served: str = "any",
     age_group: str = "adult",
     restrictive_housing: bool = False,
+    minutes_to_medical: int = 0,
 ) -> HousingUnit:
     facility = zone.facility
     _require_configure(actor, facility)
     unit = HousingUnit(
         zone=zone, code=code, name=name, security_rating=security_rating,
         sex_served=sex_served, age_group=age_group, restrictive_housing=restrictive_housing,
+        minutes_to_medical=minutes_to_medical,
     )  # fmt: skip
     _validated(unit)
     with transaction.atomic():
@@ -167,6 +185,7 @@ def unit_create(
                 "code": code, "name": name, "security_rating": security_rating,
                 "sex_served": sex_served, "age_group": age_group,
                 "restrictive_housing": restrictive_housing,
+                "minutes_to_medical": minutes_to_medical,
             },
         )  # fmt: skip
     return unit
@@ -208,7 +227,7 @@ def cell_feature_set(
 ) -> CellFeature:
     """Add a feature to a cell, or change its status (e.g. bars marked compromised)."""
     facility = cell.unit.zone.facility
-    _require_configure(actor, facility)
+    _require_cell_state(actor, facility)
     with transaction.atomic():
         feature = CellFeature.objects.select_for_update().filter(cell=cell, tag=tag).first()
         before = {"status": feature.status, "note": feature.note} if feature else {}
@@ -245,7 +264,7 @@ def cell_set_service(
 ) -> Cell:
     """Take a cell out of service (with a reason) or return it to service."""
     facility = cell.unit.zone.facility
-    _require_configure(actor, facility)
+    _require_cell_state(actor, facility)
     if out_of_service and not reason.strip():
         raise ValidationFailed.for_fields(
             {"reason": ["is required to take a cell out of service."]}

@@ -16,35 +16,113 @@ from cellblock.booking.services import intake_step_complete
 from cellblock.core import clock
 from cellblock.core.errors import Conflict, PermissionDenied
 from cellblock.core.roles import Perm
-from cellblock.facilities.models import Bed, Cell
+from cellblock.facilities.models import Bed, Cell, Facility
 from cellblock.housing import rules
 from cellblock.housing.models import BedAssignment, HousingReview
-from cellblock.housing.selectors import PlacementCheck, placement_checks
+from cellblock.housing.selectors import PlacementCheck, placement_checks, placement_verdict
 
 NOT_READY_FOR_HOUSING = "{booking} cannot be housed before: {steps}."
+AGAINST_THE_RULES = "{person} cannot be housed in {bed}: {reasons}"
+
+
+class AnyBed:
+    """``expect_from`` not given: move whatever bed the person is in now."""
+
+
+ANY_BED = AnyBed()
+
+
+def violations_as_data(violations: Iterable[rules.Violation]) -> list[dict[str, object]]:
+    return [
+        {"code": v.code, "message": v.message, "hard": v.hard, "cost": v.cost} for v in violations
+    ]
+
+
+def facility_moves_lock(facility: Facility) -> None:
+    """Queue the moves of one facility, before anything else is locked.
+
+    The rules about company (keep-separate orders up to the whole facility,
+    juveniles in a unit, cellmates) must see every placement committed before
+    this one: two people under a facility-wide order placed at the same moment
+    in two zones would otherwise both be housed on PostgreSQL.  Everything that
+    moves people takes this lock first, so they never wait on each other in
+    opposite orders.
+    """
+    Facility.objects.select_for_update().filter(pk=facility.pk).first()
 
 
 def bed_assign(
-    *, actor: User | None, booking: Booking, bed: Bed, reason: str = ""
+    *,
+    actor: User | None,
+    booking: Booking,
+    bed: Bed,
+    reason: str = "",
+    expect_from: Bed | AnyBed | None = ANY_BED,
+    override_reason: str = "",
+    permission: Perm = Perm.HOUSING_ASSIGN,
 ) -> BedAssignment:
-    """House ``booking`` in ``bed``, ending its current assignment if it has one."""
+    """House ``booking`` in ``bed``, ending its current assignment if it has one.
+
+    The rule book decides: a hard violation refuses the move (409
+    ``housing_rule``, every violation in ``extra``), unless the commander
+    overrides it with a reason; the placement then stays on the alert board
+    until it is lawful.  ``expect_from`` is the bed the caller saw the person
+    in (None: not housed): if someone moved them meanwhile the move is refused,
+    so two moves of the same person never both happen.  ``permission`` is what
+    the actor must hold: ``housing.assign``, or ``housing.request`` where the
+    facility policy lets officers move without a supervisor.
+    """
     facility = booking.facility
-    if actor is not None and Perm.HOUSING_ASSIGN not in actor.perms_at(facility.pk):
+    perms = actor.perms_at(facility.pk) if actor is not None else None
+    if perms is not None and permission not in perms:
         raise PermissionDenied(
             f"Assigning beds at {facility.name} needs a supervisor, classification or commander.",
             code="missing_role",
         )
+    override_reason = override_reason.strip()
+    if override_reason and perms is not None and Perm.HOUSING_OVERRIDE not in perms:
+        raise PermissionDenied(
+            "Only the commander can house someone against the rule book.",
+            code="missing_role",
+        )
     with transaction.atomic():
-        bed = Bed.objects.select_for_update().select_related("cell__unit__zone").get(pk=bed.pk)
+        facility_moves_lock(facility)
+        bed = (
+            Bed.objects.select_for_update(of=("self",))
+            .select_related("cell__unit__zone")
+            .get(pk=bed.pk)
+        )
         if bed.cell.unit.zone.facility_id != facility.pk:
             raise Conflict(f"Bed {bed} is not in {facility.name}.", code="wrong_facility")
         if bed.out_of_service or bed.cell.out_of_service:
             raise Conflict(f"Bed {bed.cell}/{bed} is out of service.", code="bed_out_of_service")
-        if BedAssignment.objects.filter(bed=bed, ended_at__isnull=True).exists():
-            raise Conflict(f"Bed {bed.cell}/{bed} is occupied.", code="bed_occupied")
-        locked = Booking.objects.select_for_update().get(pk=booking.pk)
+        occupant = (
+            BedAssignment.objects.filter(bed=bed, ended_at__isnull=True)
+            .select_related("booking")
+            .first()
+        )
+        if occupant is not None and occupant.booking_id != booking.pk:
+            raise Conflict(
+                f"Bed {bed.cell}/{bed} is occupied by {occupant.booking}.", code="bed_occupied"
+            )
+        locked = Booking.objects.select_for_update().select_related("person").get(pk=booking.pk)
         if locked.status not in OPEN_STATUSES:
             raise Conflict(f"Booking {locked} is closed.", code="booking_closed")
+        current = (
+            BedAssignment.objects.filter(booking=locked, ended_at__isnull=True)
+            .select_related("bed__cell")
+            .first()
+        )
+        if not isinstance(expect_from, AnyBed):
+            seen = expect_from.pk if expect_from is not None else None
+            if (current.bed_id if current else None) != seen:
+                where = f"{current.bed.cell}/{current.bed}" if current else "no bed"
+                raise Conflict(
+                    f"{locked} was moved meanwhile: now in {where}. Check and try again.",
+                    code="moved_meanwhile",
+                )
+        if current is not None and current.bed_id == bed.pk:
+            raise Conflict(f"{locked} already sleeps in {bed.cell}/{bed}.", code="same_bed")
         missing = steps_due_before_housing(locked)
         if missing:
             raise Conflict(
@@ -53,23 +131,46 @@ def bed_assign(
                 extra={"steps": missing},
             )
         now = clock.now()
-        current = BedAssignment.objects.filter(booking=locked, ended_at__isnull=True).first()
+        verdict = placement_verdict(locked, bed, now)
+        if verdict.hard and not override_reason:
+            raise Conflict(
+                AGAINST_THE_RULES.format(
+                    person=verdict.resident.label, bed=verdict.place.cell_label + f" bed {bed}",
+                    reasons=" ".join(v.message for v in verdict.hard),
+                ),
+                code="housing_rule",
+                extra={"violations": violations_as_data(verdict.violations)},
+            )  # fmt: skip
         if current is not None:
             current.ended_at = now
             current.save(update_fields=["ended_at"])
-        assignment = BedAssignment.objects.create(
-            booking=locked, bed=bed, started_at=now, reason=reason
-        )
+        try:
+            with transaction.atomic():
+                assignment = BedAssignment.objects.create(
+                    booking=locked, bed=bed, started_at=now, reason=reason, assigned_by=actor,
+                    override_reason=override_reason if verdict.hard else "",
+                    overridden_rules=[v.code for v in verdict.hard],
+                )  # fmt: skip
+        except IntegrityError as error:
+            # The constraints are the last line: a concurrent move took the bed first.
+            raise Conflict(
+                f"Bed {bed.cell}/{bed} was taken a moment ago.", code="bed_occupied"
+            ) from error
         intake_step_complete(
             actor=actor, booking=locked, step=IntakeStepCode.HOUSING, note=f"{bed.cell}/{bed}"
         )
-        # The move may clear alerts (or, until moves obey the rule book, raise new ones).
+        # The move clears the alerts it ends; an overridden placement keeps its alerts.
         housing_recheck(actor=actor, bookings=[locked], cause=f"moved to {bed.cell}/{bed}")
         audit_record(
             actor=actor, action="housing.assign", obj=locked, facility=facility, reason=reason,
             changes={
                 "from": str(current.bed.public_id) if current else None,
                 "to": str(bed.public_id), "cell": bed.cell.code,
+                "cost": verdict.cost,
+                **(
+                    {"override": override_reason, "rules": [v.code for v in verdict.hard]}
+                    if verdict.hard else {}
+                ),
             },
         )  # fmt: skip
     return assignment
@@ -78,7 +179,12 @@ def bed_assign(
 MOVED_OR_CLEARED = "No longer applies: {cause}."
 
 # Alerts whose subject ends with the key of the other placement involved.
-NAMING_ANOTHER = (rules.KEEP_SEPARATE, rules.PREA_PAIRING, rules.JUVENILE_WITH_ADULTS)
+NAMING_ANOTHER = (
+    rules.KEEP_SEPARATE,
+    rules.PREA_PAIRING,
+    rules.JUVENILE_WITH_ADULTS,
+    rules.SINGLE_CELL,
+)
 
 
 def _with_the_other_side(

@@ -52,7 +52,11 @@ def book(site, given: str, born: dt.date | None, bed_of=None, *, actor=None):
     )
     booking = booking_open(actor=None, facility=site.facility, person=person, source="arrest")
     if bed_of is not None:
-        bed_assign(actor=actor, booking=booking, bed=bed_of.beds.get(code="B1"))
+        # Juveniles go to the adult unit only on the commander's override: the alert is the point.
+        bed_assign(
+            actor=actor, booking=booking, bed=bed_of.beds.get(code="B1"),
+            override_reason="No juvenile unit in this facility.",
+        )  # fmt: skip
     return booking
 
 

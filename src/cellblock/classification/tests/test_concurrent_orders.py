@@ -7,8 +7,6 @@ single-threaded tests.
 
 from __future__ import annotations
 
-import threading
-from collections.abc import Callable
 from functools import partial
 
 import pytest
@@ -24,6 +22,7 @@ from cellblock.classification.services import (
 )
 from cellblock.core.errors import Conflict
 from cellblock.core.roles import Role
+from cellblock.core.threads_for_tests import run_together
 from cellblock.people.services import person_create
 
 pytestmark = [
@@ -38,30 +37,6 @@ pytestmark = [
 ]
 
 ROUNDS = 4
-
-
-def _run_together(*targets: Callable[[], object]) -> tuple[list[object], list[BaseException]]:
-    """Start every target at the same moment, each on its own connection."""
-    barrier = threading.Barrier(len(targets))
-    results: list[object] = []
-    errors: list[BaseException] = []
-
-    def run(target: Callable[[], object]) -> None:
-        try:
-            barrier.wait()
-            results.append(target())
-        except BaseException as exc:  # reported to the test below
-            errors.append(exc)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=run, args=(target,)) for target in targets]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-    assert not any(thread.is_alive() for thread in threads), "a writer never finished"
-    return results, errors
 
 
 def _person(given: str):
@@ -89,7 +64,7 @@ def test_two_clerks_recording_the_same_pair_at_once_make_one_order(site, clerks)
             )  # fmt: skip
 
         # One gives the pair one way round, the other the other way.
-        orders, errors = _run_together(
+        orders, errors = run_together(
             record(clerks[0], haku, zabuza), record(clerks[1], zabuza, haku)
         )
 
@@ -107,7 +82,7 @@ def test_the_same_person_added_to_a_group_twice_at_once_is_one_membership(site, 
     )
     for round_ in range(ROUNDS):
         itachi = _person(f"Itachi{round_}")
-        memberships, errors = _run_together(
+        memberships, errors = run_together(
             *(
                 partial(
                     group_member_add, actor=clerk, facility=site.facility, group=group,
@@ -124,7 +99,7 @@ def test_the_same_person_added_to_a_group_twice_at_once_is_one_membership(site, 
 def test_the_same_staff_conflict_recorded_twice_at_once_is_one_record(site, clerks, medic):
     for round_ in range(ROUNDS):
         sasuke = _person(f"Sasuke{round_}")
-        conflicts, errors = _run_together(
+        conflicts, errors = run_together(
             *(
                 partial(
                     staff_conflict_create, actor=clerk, facility=site.facility, person=sasuke,
@@ -150,7 +125,7 @@ def test_co_defendants_charged_at_the_same_moment_are_still_kept_apart(
         ]
         charge = ChargeData("PC 211", "Robbery", "felony", case_number=f"KON-{round_}")
         # Each clerk charges a different booking: no booking lock keeps them apart.
-        charges, errors = _run_together(
+        charges, errors = run_together(
             *(
                 partial(charge_add, actor=clerk, booking=booking, data=charge)
                 for clerk, booking in zip(clerks, bookings, strict=True)

@@ -25,6 +25,7 @@ from cellblock.classification.services import (
     separation_order_create,
     separation_order_end,
 )
+from cellblock.core.errors import Conflict
 from cellblock.core.roles import Role
 from cellblock.facilities.services import (
     cell_create,
@@ -52,9 +53,9 @@ HOUR = dt.timedelta(hours=1)
 DAY = dt.timedelta(days=1)
 
 NO = {code: False for code in [*VICTIM_CRITERIA, *ABUSER_CRITERIA]}
-# The beds with their cells' features, everyone around them with theirs, the orders, the
-# flags and groups, the alerts naming them, and the open alerts locked.
-RECHECK_QUERIES = 9
+# Their units, the orders naming them, everyone around them with their cells' working
+# features, flags and groups, the alerts naming them, and the open alerts locked.
+RECHECK_QUERIES = 8
 
 
 @pytest.fixture
@@ -164,8 +165,8 @@ def test_moving_one_of_them_clears_both_alerts(site, cleo, supervisor, cellmates
     assert {e.actor_id for e in cleared} == {supervisor.pk}
 
 
-def test_moving_someone_in_with_a_person_they_must_avoid_alerts_on_both(
-    site, cleo, supervisor, clock
+def test_moving_someone_in_with_a_person_they_must_avoid_is_refused_and_alerts_if_overridden(
+    site, cleo, supervisor, commander, clock
 ):
     zabuza, haku = _book(site, "Zabuza"), _book(site, "Haku")
     bed_assign(actor=supervisor, booking=zabuza, bed=_bed(site.cells[0]))
@@ -173,7 +174,13 @@ def test_moving_someone_in_with_a_person_they_must_avoid_alerts_on_both(
     _keep_apart(cleo, site, zabuza, haku)
     assert _open(zabuza, haku) == []
 
-    bed_assign(actor=supervisor, booking=haku, bed=_bed(site.cells[0], "B2"))
+    with pytest.raises(Conflict) as refused:
+        bed_assign(actor=supervisor, booking=haku, bed=_bed(site.cells[0], "B2"))
+    assert refused.value.code == "housing_rule"
+    bed_assign(
+        actor=commander, booking=haku, bed=_bed(site.cells[0], "B2"),
+        override_reason="Only cell with a working door tonight.",
+    )  # fmt: skip
 
     assert len(_open(zabuza, haku)) == 2
 
@@ -261,24 +268,33 @@ def test_a_juvenile_flag_on_someone_in_an_adult_unit_raises_an_alert(site, cleo,
     assert _open(naruto, kakashi) == []
 
 
-def test_housing_a_16_year_old_in_an_adult_unit_raises_an_alert(site, supervisor, clock):
+def test_housing_a_16_year_old_in_an_adult_unit_on_override_raises_an_alert(site, commander, clock):
     sasuke = _book(site, "Sasuke", born=dt.date(2009, 7, 23))
-    bed_assign(actor=supervisor, booking=sasuke, bed=_bed(site.cells[0]))
+    bed_assign(
+        actor=commander, booking=sasuke, bed=_bed(site.cells[0]),
+        override_reason="No juvenile unit in this facility.",
+    )  # fmt: skip
     assert _open(sasuke) == [(sasuke.booking_number, JUVENILE_IN_ADULT_UNIT)]
 
 
-def test_a_juvenile_in_a_juvenile_unit_raises_nothing_until_an_adult_moves_in(
-    site, supervisor, clock
+def test_a_juvenile_in_a_mixed_unit_raises_nothing_until_an_adult_moves_in(
+    site, supervisor, commander, clock
 ):
-    unit = unit_create(actor=None, zone=site.zone, code="J1", name="Juvenile unit",
-                       age_group="juvenile")  # fmt: skip
+    # A mixed-age unit: the unit's age group does not refuse an adult, his company does.
+    unit = unit_create(actor=None, zone=site.zone, code="J1", name="Youth and adults",
+                       age_group="any")  # fmt: skip
     cell = cell_create(actor=None, unit=unit, code="J1-1", beds=2)
     sasuke = _book(site, "Sasuke", born=dt.date(2009, 7, 23))
     kakashi = _book(site, "Kakashi", born=dt.date(1996, 9, 15))
     bed_assign(actor=supervisor, booking=sasuke, bed=_bed(cell, "B1"))
     assert _open(sasuke) == []
 
-    bed_assign(actor=supervisor, booking=kakashi, bed=_bed(cell, "B2"))
+    with pytest.raises(Conflict):
+        bed_assign(actor=supervisor, booking=kakashi, bed=_bed(cell, "B2"))
+    bed_assign(
+        actor=commander, booking=kakashi, bed=_bed(cell, "B2"),
+        override_reason="Escorting officer stays in the cell.",
+    )  # fmt: skip
     assert _open(sasuke, kakashi) == sorted(
         [(kakashi.booking_number, JUVENILE_WITH_ADULTS),
          (sasuke.booking_number, JUVENILE_WITH_ADULTS)]
