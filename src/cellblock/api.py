@@ -24,6 +24,7 @@ from cellblock.classification.api import router as classification_router
 from cellblock.core.access import ApiRequires
 from cellblock.core.errors import DomainError, field_errors_from_django
 from cellblock.facilities.api import router as facilities_router
+from cellblock.housing.api import router as housing_router
 from cellblock.people.api import router as people_router
 
 api = NinjaAPI(
@@ -47,6 +48,7 @@ api.add_router("/people", people_router, tags=["people"])
 api.add_router("/bookings", booking_router, tags=["bookings"])
 api.add_router("/classification", classification_router, tags=["classification"])
 api.add_router("/audit", audit_router, tags=["audit"])
+api.add_router("/housing", housing_router, tags=["housing"])
 
 
 def _error(

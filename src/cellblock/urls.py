@@ -13,6 +13,7 @@ urlpatterns = [
     path("intake/", include("cellblock.booking.intake_urls")),
     path("people/", include("cellblock.people.urls")),
     path("classification/", include("cellblock.classification.urls")),
+    path("housing/", include("cellblock.housing.urls")),
     path("imports/", include("cellblock.exchange.urls")),
     path("audit/", include("cellblock.audit.urls")),
     path("api/", api.urls),

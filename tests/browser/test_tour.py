@@ -32,7 +32,7 @@ def test_officer_tour(page_as: Any, officer: Any, site: SmallFacility, screensho
     expect(page.get_by_test_id("capacity")).to_have_text("4")
     expect(page.get_by_test_id("occupied")).to_have_text("0")
     # An officer's menu: no audit log.
-    assert nav_labels(page) == ["Dashboard", "Roster", "Classification", "Facility"]
+    assert nav_labels(page) == ["Dashboard", "Roster", "Classification", "Bed board", "Facility"]
     screenshot(page, "dashboard")
 
     page.get_by_role("navigation", name="Main").get_by_role("link", name="Facility").click()
@@ -60,6 +60,7 @@ def test_commander_tour(
         "Roster",
         "New booking",
         "Classification",
+        "Bed board",
         "Facility",
         "Staff",
         "Import",

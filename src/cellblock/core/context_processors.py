@@ -17,6 +17,7 @@ NAVIGATION: tuple[tuple[str, str, Perm], ...] = (
     ("Roster", "booking:roster", Perm.BOOKING_VIEW),
     ("New booking", "intake:new", Perm.BOOKING_CREATE),
     ("Classification", "classification:queue", Perm.BOOKING_VIEW),
+    ("Bed board", "housing:board", Perm.HOUSING_VIEW),
     ("Facility", "facilities:tree", Perm.FACILITY_VIEW),
     ("Staff", "accounts:staff", Perm.STAFF_VIEW),
     ("Import", "exchange:imports", Perm.RECORDS_IMPORT),

@@ -254,6 +254,9 @@ class DemoHeld:
     prea_reassessed: bool = False
     # A member of staff who is the alleged victim (case file 3): username, reason.
     staff_victim: tuple[str, str] | None = None
+    # Konoha has no juvenile unit: the commander housed these against the rule book, and
+    # the placement stays on the housing alert board (case file 2 is about exactly that).
+    housing_override: str = ""
 
 
 HELD: tuple[DemoHeld, ...] = (
@@ -272,6 +275,7 @@ HELD: tuple[DemoHeld, ...] = (
         assessment=_answers("highest", special="juvenile_in_adult_system"),
         # Screened once at intake; three months on, the 30-day reassessment never came.
         prea=frozenset({"age", "physical_build", "first_incarceration"}),
+        housing_override="The council ordered the fox's host sealed away in the isolation cell.",
     ),
     # Case file 3: pretrial, for the attempted murder of a medic on staff.
     DemoHeld(
@@ -291,6 +295,7 @@ HELD: tuple[DemoHeld, ...] = (
         property=("Kusanagi sword (sealed)", "Rope belt"),
         assessment=_answers("highest", special="juvenile_in_adult_system"),
         prea=frozenset({"age", "first_incarceration"}),
+        housing_override="No juvenile unit at Konoha; held at the end of the corridor for trial.",
         staff_victim=(
             "sakura",
             "Sakura Haruno, medic on staff, is the alleged victim of the attempted murder "
@@ -351,6 +356,7 @@ HELD: tuple[DemoHeld, ...] = (
         ("KPC 242", "Assault during the chūnin exams", "misdemeanour"),
         "MC-04",
         intake_done=False,
+        housing_override="No juvenile unit at Konoha; held overnight after the exams.",
         # Classified within the 48 hours; her PREA screening is due tomorrow.
         assessment=_answers("high", special="juvenile_in_adult_system"),
     ),
@@ -399,7 +405,11 @@ def _book(facility: Facility, held: DemoHeld) -> Booking | None:
     _flag(booking, held)
     bed = Bed.objects.filter(cell__unit__zone__facility=facility, cell__code=held.cell).first()
     if bed is not None:
-        bed_assign(actor=classifier, booking=booking, bed=bed, reason="Demo population")
+        bed_assign(
+            actor=User.objects.get(username="tsunade") if held.housing_override else classifier,
+            booking=booking, bed=bed, reason="Demo population",
+            override_reason=held.housing_override,
+        )  # fmt: skip
     booking.refresh_from_db()
     booking = bs.booking_transition(actor=clerk, booking=booking, to=BookingStatus.IN_CUSTODY)
     _classify(booking, held)

@@ -259,7 +259,9 @@ def test_the_housing_section_shows_the_bed_and_its_history(site, supervisor, off
 
 def test_someone_not_housed_is_shown_so(site, officer, client_for):
     html = client_for(officer).get(url(book(site))).content.decode()
-    assert '<dd data-testid="housing"><span class="not-housed">Not housed</span></dd>' in html
+    assert '<dd data-testid="housing"><span class="not-housed">Not housed</span>' in html
+    # And offered a bed: the link opens the bed board on the person's best bed.
+    assert 'data-testid="find-a-bed"' in html
     assert "No bed assignment yet." in section_html(html, "housing")
 
 

@@ -23,6 +23,9 @@ from cellblock.people.services import person_create, person_photo_add
 
 pytestmark = pytest.mark.django_db
 
+# Test people are housed wherever a test needs them, juveniles included.
+TEST_HOUSING = "Test placement"
+
 NOW = dt.datetime(2026, 3, 14, 12, 0, tzinfo=dt.UTC)
 HOUR = dt.timedelta(hours=1)
 
@@ -57,7 +60,7 @@ def _house(booking, unit_code, cell_code, bed_code):
         cell__unit__zone__facility=booking.facility_id, cell__unit__code=unit_code,
         cell__code=cell_code, code=bed_code,
     )  # fmt: skip
-    bed_assign(actor=None, booking=booking, bed=bed)
+    bed_assign(actor=None, booking=booking, bed=bed, override_reason=TEST_HOUSING)
 
 
 def _classify(booking, level):
@@ -453,7 +456,7 @@ def _populate(site, start, count, beds):
             site.facility, "Genin", f"Leaf{n:03d}", born=dt.date(2000, 1, 1),
             identifiers={"village_registry": f"KL-{n:04d}"},
         )  # fmt: skip
-        bed_assign(actor=None, booking=booking, bed=beds[n])
+        bed_assign(actor=None, booking=booking, bed=beds[n], override_reason=TEST_HOUSING)
         flag_set(actor=None, booking=booking, kind="diet", detail="vegetarian", reason="asked")
         if n % 3 == 0:
             person_photo_add(

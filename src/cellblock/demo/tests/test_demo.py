@@ -186,7 +186,11 @@ def test_the_classification_queue_shows_narutos_late_prea_reassessment_and_kins_
 
 
 def test_the_juveniles_in_konohas_adult_units_raise_housing_alerts(konoha):
-    from cellblock.housing.rules import JUVENILE_IN_ADULT_UNIT, JUVENILE_WITH_ADULTS
+    from cellblock.housing.rules import (
+        JUVENILE_IN_ADULT_UNIT,
+        JUVENILE_WITH_ADULTS,
+        RESTRICTIVE_HOUSING_UNAUTHORISED,
+    )
     from cellblock.housing.selectors import open_reviews
 
     alerts = {(r.booking.person.given_name, r.code) for r in open_reviews(konoha)}
@@ -199,4 +203,8 @@ def test_the_juveniles_in_konohas_adult_units_raise_housing_alerts(konoha):
         # Kin shares the main corridor with Mizuki, Kabuto and Gatō.
         ("Kin", JUVENILE_WITH_ADULTS),
     }
-    assert {code for _, code in alerts} == {JUVENILE_IN_ADULT_UNIT, JUVENILE_WITH_ADULTS}
+    # And Naruto sits in restrictive housing that nobody authorised.
+    assert ("Naruto", RESTRICTIVE_HOUSING_UNAUTHORISED) in alerts
+    assert {code for _, code in alerts} == {
+        JUVENILE_IN_ADULT_UNIT, JUVENILE_WITH_ADULTS, RESTRICTIVE_HOUSING_UNAUTHORISED
+    }  # fmt: skip

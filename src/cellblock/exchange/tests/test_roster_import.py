@@ -172,7 +172,7 @@ def test_every_bad_row_is_reported_with_its_line_field_and_reason(site, other_si
         "charge 1, severity: 'felon' is not a severity; one of felony, misdemeanour, infraction.",
     ) in errors  # fmt: skip
     assert (6, "cell", "Z9 is not a cell of Test Jail.") in errors
-    assert (7, "bed", "Bed A1-1/B1 is occupied.") in errors
+    assert (7, "bed", "Bed A1-1/B1 is occupied by TST-2026-000001.") in errors
     assert (8, "external_id", "OLD-1 is also on line 2: each booking appears once.") in errors
     line_9 = [e for e in errors if e[0] == 9]
     assert line_9[0][1] == "person"
