@@ -21,10 +21,13 @@ from cellblock.accounts.api import router as accounts_router
 from cellblock.audit.api import router as audit_router
 from cellblock.booking.api import router as booking_router
 from cellblock.classification.api import router as classification_router
+from cellblock.compliance.api import router as compliance_router
 from cellblock.core.access import ApiRequires
 from cellblock.core.errors import DomainError, field_errors_from_django
+from cellblock.custody.api import router as custody_router
 from cellblock.facilities.api import router as facilities_router
 from cellblock.housing.api import router as housing_router
+from cellblock.incidents.api import router as incidents_router
 from cellblock.people.api import router as people_router
 
 api = NinjaAPI(
@@ -49,6 +52,9 @@ api.add_router("/bookings", booking_router, tags=["bookings"])
 api.add_router("/classification", classification_router, tags=["classification"])
 api.add_router("/audit", audit_router, tags=["audit"])
 api.add_router("/housing", housing_router, tags=["housing"])
+api.add_router("/custody", custody_router, tags=["custody"])
+api.add_router("/incidents", incidents_router, tags=["incidents"])
+api.add_router("/compliance", compliance_router, tags=["compliance"])
 
 
 def _error(

@@ -61,6 +61,9 @@ INSTALLED_APPS = [
     "cellblock.booking",
     "cellblock.housing",
     "cellblock.classification",
+    "cellblock.custody",
+    "cellblock.incidents",
+    "cellblock.compliance",
     "cellblock.exchange",
     "cellblock.demo",
 ]

@@ -36,6 +36,7 @@ from cellblock.booking.models import (
 from cellblock.core import clock
 from cellblock.core.errors import Conflict, PermissionDenied, ValidationFailed
 from cellblock.core.roles import Perm
+from cellblock.custody.freeze import movement_freeze_check
 from cellblock.facilities.models import Facility, FacilityPolicy
 from cellblock.people.models import Person
 
@@ -554,8 +555,13 @@ def booking_transition(
     to: str,
     release_type: str = "",
     reason: str = "",
+    emergency_reason: str = "",
 ) -> Booking:
-    """Move a booking along ``ALLOWED_TRANSITIONS``, stamping the milestone."""
+    """Move a booking along ``ALLOWED_TRANSITIONS``, stamping the milestone.
+
+    A release waits for an open formal count to clear, unless ``emergency_reason``
+    says why it cannot.
+    """
     perm = Perm.BOOKING_RELEASE if to == BookingStatus.RELEASED else Perm.BOOKING_CREATE
     _require(actor, perm, booking.facility)
     if to == BookingStatus.RELEASED and release_type not in ReleaseType.values:
@@ -563,6 +569,13 @@ def booking_transition(
             {"release_type": [f"is required to release; one of {', '.join(ReleaseType.values)}."]}
         )
     with transaction.atomic():
+        emergency = (
+            movement_freeze_check(
+                booking.facility, what="releases", emergency_reason=emergency_reason
+            )
+            if to == BookingStatus.RELEASED
+            else ""
+        )
         locked = Booking.objects.select_for_update().get(pk=booking.pk)
         if to not in ALLOWED_TRANSITIONS.get(locked.status, frozenset()):
             raise Conflict(
@@ -590,7 +603,10 @@ def booking_transition(
         locked.save(update_fields=fields)
         audit_record(
             actor=actor, action=f"booking.{to}", obj=locked, facility=locked.facility,
-            changes={"status": [before, to], "release_type": release_type or None},
+            changes={
+                "status": [before, to], "release_type": release_type or None,
+                **({"emergency": emergency} if emergency else {}),
+            },
             reason=reason,
         )  # fmt: skip
     return locked

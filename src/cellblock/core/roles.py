@@ -57,6 +57,41 @@ class Perm(StrEnum):
     # PREA screening: record one; read its answers (sensitive, every read audited).
     PREA_SCREEN = "prea.screen"
     PREA_READ = "prea.read"
+    # Custody operations (the custody app).
+    # Enter what was counted on a count sheet.
+    COUNT_RECORD = "count.record"
+    # Start a formal count, reconcile a discrepancy, clear or cancel the count.
+    COUNT_CLEAR = "count.clear"
+    # Take someone out of their cell or the facility, and record the return.
+    MOVEMENT_RECORD = "movement.record"
+    # Observation rounds and welfare checks.
+    ROUNDS_RECORD = "rounds.record"
+    # Apply restraints and record the 15-minute checks.
+    RESTRAINT_APPLY = "restraint.apply"
+    # Authorise restraints, their removal, and (as the custody side) an extension past 2 h.
+    RESTRAINT_AUTHORISE = "restraint.authorise"
+    # The medical side of an extension past 2 h.
+    RESTRAINT_MEDICAL_APPROVE = "restraint.medical_approve"
+    # Take restraints off (an officer or a medic; without authority it is recorded as such).
+    RESTRAINT_REMOVE = "restraint.remove"
+    # Issue and revoke time-boxed entry grants to a named staff member.
+    ENTRY_GRANT = "entry.grant"
+    # Operate doors and record who passed.
+    DOOR_OPERATE = "door.operate"
+    # Put officers on guard posts for a shift.
+    POSTS_ASSIGN = "posts.assign"
+    # Record meals (served, refused, missed, outside food).
+    MEALS_RECORD = "meals.record"
+    # Report a cell's condition on shift: bars damaged, a light fitted, the cell unusable.
+    CELL_CONDITION_REPORT = "cell.condition_report"
+    # Report an incident and add follow-up notes.
+    INCIDENT_REPORT = "incident.report"
+    # Review, move along and close incidents.
+    INCIDENT_REVIEW = "incident.review"
+    # The alert board and the compliance report.
+    COMPLIANCE_VIEW = "compliance.view"
+    # Run the compliance sweep now (it also runs on a schedule).
+    COMPLIANCE_SWEEP = "compliance.sweep"
     # Moving a population in from another system, or taking all of it out.
     RECORDS_IMPORT = "records.import"
     RECORDS_EXPORT = "records.export"
@@ -70,6 +105,23 @@ _CUSTODY_READ = frozenset(
         Perm.PERSON_VIEW,
         Perm.BOOKING_VIEW,
         Perm.HOUSING_VIEW,
+        Perm.COMPLIANCE_VIEW,
+    }
+)
+
+# What every officer does on a shift.
+_OFFICER_WORK = frozenset(
+    {
+        Perm.HOUSING_REQUEST,
+        Perm.COUNT_RECORD,
+        Perm.MOVEMENT_RECORD,
+        Perm.ROUNDS_RECORD,
+        Perm.RESTRAINT_APPLY,
+        Perm.RESTRAINT_REMOVE,
+        Perm.DOOR_OPERATE,
+        Perm.MEALS_RECORD,
+        Perm.INCIDENT_REPORT,
+        Perm.CELL_CONDITION_REPORT,
     }
 )
 
@@ -77,7 +129,14 @@ ROLE_PERMS: dict[Role, frozenset[Perm]] = {
     # Everything in the facility.
     Role.COMMANDER: frozenset(Perm),
     Role.SUPERVISOR: _CUSTODY_READ
+    | _OFFICER_WORK
     | {
+        Perm.COUNT_CLEAR,
+        Perm.RESTRAINT_AUTHORISE,
+        Perm.ENTRY_GRANT,
+        Perm.POSTS_ASSIGN,
+        Perm.INCIDENT_REVIEW,
+        Perm.COMPLIANCE_SWEEP,
         Perm.HOUSING_ASSIGN,
         Perm.HOUSING_REQUEST,
         Perm.HOUSING_APPROVE,
@@ -86,7 +145,7 @@ ROLE_PERMS: dict[Role, frozenset[Perm]] = {
         Perm.BOOKING_RELEASE,
         Perm.CLASSIFICATION_APPROVE,
     },
-    Role.OFFICER: _CUSTODY_READ | {Perm.HOUSING_REQUEST},
+    Role.OFFICER: _CUSTODY_READ | _OFFICER_WORK,
     Role.BOOKING: _CUSTODY_READ | {Perm.PERSON_EDIT, Perm.BOOKING_CREATE},
     Role.CLASSIFICATION: _CUSTODY_READ
     | {
@@ -99,7 +158,16 @@ ROLE_PERMS: dict[Role, frozenset[Perm]] = {
         Perm.PREA_READ,
     },
     # Receiving screening often includes the PREA questions.
-    Role.MEDICAL: _CUSTODY_READ | {Perm.PREA_SCREEN, Perm.PREA_READ},
+    # Medics cut restraints and bring food when care needs it; they approve long restraint.
+    Role.MEDICAL: _CUSTODY_READ
+    | {
+        Perm.PREA_SCREEN,
+        Perm.PREA_READ,
+        Perm.RESTRAINT_MEDICAL_APPROVE,
+        Perm.RESTRAINT_REMOVE,
+        Perm.MEALS_RECORD,
+        Perm.INCIDENT_REPORT,
+    },
     Role.COURT: _CUSTODY_READ | {Perm.BOOKING_CREATE, Perm.BOOKING_RELEASE, Perm.ORDERS_EDIT},
     Role.VISITS: _CUSTODY_READ,
     # Reads everything but clinical text, and the audit log.

@@ -12,6 +12,10 @@ code_validator = RegexValidator(
     r"^[A-Za-z0-9][A-Za-z0-9_-]*$",
     "Use letters, digits, '-' or '_', starting with a letter or digit.",
 )
+times_validator = RegexValidator(
+    r"^([01][0-9]|2[0-3]):[0-5][0-9](,([01][0-9]|2[0-3]):[0-5][0-9])*$",
+    "Use local times as HH:MM, separated by commas, e.g. 06:00,18:00.",
+)
 tag_validator = RegexValidator(
     r"^[a-z][a-z0-9-]*$", "Use lower-case letters, digits and '-', starting with a letter."
 )
@@ -270,8 +274,28 @@ class FacilityPolicy(models.Model):
     classification_instrument = models.CharField(max_length=40, default="nic-custody")
     # Co-defendants (a shared case number) are kept apart at this scope; "" for not at all.
     co_defendant_separation_scope = models.CharField(max_length=8, default="unit", blank=True)
-    # Formal counts (Fresno D-300, CDCR).
+    # Formal counts (Fresno D-300, CDCR): the local times they are due, comma-separated.
     formal_counts_per_day = models.PositiveSmallIntegerField(default=2)
+    formal_count_times = models.CharField(
+        max_length=100, default="06:00,18:00", validators=[times_validator]
+    )
+    # A scheduled count not started this many minutes after its time is missed.
+    formal_count_grace_minutes = models.PositiveSmallIntegerField(default=30)
+    # Shifts start at these local times (the last runs until the first of the next day).
+    shift_starts = models.CharField(
+        max_length=100, default="06:00,14:00,22:00", validators=[times_validator]
+    )
+    # Meals are served at these local times (breakfast, lunch, dinner).
+    meal_times = models.CharField(
+        max_length=100, default="07:00,12:00,17:30", validators=[times_validator]
+    )
+    # Missed or refused meals in a row before a medical referral; and a hunger strike.
+    meals_missed_referral = models.PositiveSmallIntegerField(default=3)
+    hunger_strike_meals = models.PositiveSmallIntegerField(default=9)
+    # Movements: a return this many minutes past its expected time is overdue.
+    movement_return_grace_minutes = models.PositiveSmallIntegerField(default=15)
+    # Days without a visit (or another contact with the outside) before an alert.
+    no_visit_alert_days = models.PositiveSmallIntegerField(default=30)
     # Visits (Mesa Co., Fresno Co.).
     visit_length_minutes = models.PositiveSmallIntegerField(default=30)
     visits_per_day = models.PositiveSmallIntegerField(default=1)

@@ -40,16 +40,17 @@ def _require_configure(actor: User | None, facility: Facility) -> None:
 
 
 CELL_STATE_DENIED = (
-    "Changing the state of a cell at {facility} needs a supervisor, an administrator or the "
-    "commander."
+    "Changing the state of a cell at {facility} needs an officer, a supervisor, an "
+    "administrator or the commander."
 )
 
 
 def _require_cell_state(actor: User | None, facility: Facility) -> None:
-    """Damaged bars or a flooded cell are reported on shift: supervisors may record them."""
+    """Damaged bars, a flooded cell or a light fitted are reported on shift, by those on it."""
     if actor is None:
         return
-    if not {Perm.FACILITY_CONFIGURE, Perm.HOUSING_APPROVE} & actor.perms_at(facility.pk):
+    allowed = {Perm.FACILITY_CONFIGURE, Perm.HOUSING_APPROVE, Perm.CELL_CONDITION_REPORT}
+    if not allowed & actor.perms_at(facility.pk):
         raise PermissionDenied(
             CELL_STATE_DENIED.format(facility=facility.name), code="missing_role"
         )

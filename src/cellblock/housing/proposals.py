@@ -23,6 +23,7 @@ from cellblock.booking.models import OPEN_STATUSES
 from cellblock.core import clock
 from cellblock.core.errors import Conflict, DomainError, PermissionDenied, ValidationFailed
 from cellblock.core.roles import Perm
+from cellblock.custody.freeze import movement_freeze_check
 from cellblock.facilities.models import Bed, Facility, HousingUnit
 from cellblock.housing import rules
 from cellblock.housing.engine import Options, Progress, Solution, solve
@@ -337,6 +338,7 @@ def proposal_apply(*, actor: User | None, proposal: HousingProposal) -> HousingP
     with transaction.atomic():
         # The facility's moves queue here first, as in bed_assign: no deadlock with a manual move.
         facility_moves_lock(facility)
+        movement_freeze_check(facility, what="applying a housing proposal")
         locked = _locked(proposal)
         _transition(locked, ProposalStatus.APPLIED)
         lines = list(

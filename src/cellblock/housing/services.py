@@ -16,6 +16,7 @@ from cellblock.booking.services import intake_step_complete
 from cellblock.core import clock
 from cellblock.core.errors import Conflict, PermissionDenied
 from cellblock.core.roles import Perm
+from cellblock.custody.freeze import movement_freeze_check
 from cellblock.facilities.models import Bed, Cell, Facility
 from cellblock.housing import rules
 from cellblock.housing.models import BedAssignment, HousingReview
@@ -60,6 +61,7 @@ def bed_assign(
     expect_from: Bed | AnyBed | None = ANY_BED,
     override_reason: str = "",
     permission: Perm = Perm.HOUSING_ASSIGN,
+    emergency_reason: str = "",
 ) -> BedAssignment:
     """House ``booking`` in ``bed``, ending its current assignment if it has one.
 
@@ -70,7 +72,8 @@ def bed_assign(
     in (None: not housed): if someone moved them meanwhile the move is refused,
     so two moves of the same person never both happen.  ``permission`` is what
     the actor must hold: ``housing.assign``, or ``housing.request`` where the
-    facility policy lets officers move without a supervisor.
+    facility policy lets officers move without a supervisor.  During a formal
+    count the move is refused unless ``emergency_reason`` says why it cannot wait.
     """
     facility = booking.facility
     perms = actor.perms_at(facility.pk) if actor is not None else None
@@ -87,6 +90,9 @@ def bed_assign(
         )
     with transaction.atomic():
         facility_moves_lock(facility)
+        emergency = movement_freeze_check(
+            facility, what="moving people between beds", emergency_reason=emergency_reason
+        )
         bed = (
             Bed.objects.select_for_update(of=("self",))
             .select_related("cell__unit__zone")
@@ -171,6 +177,7 @@ def bed_assign(
                     {"override": override_reason, "rules": [v.code for v in verdict.hard]}
                     if verdict.hard else {}
                 ),
+                **({"emergency": emergency} if emergency else {}),
             },
         )  # fmt: skip
     return assignment

@@ -1,0 +1,7 @@
+"""API: counts."""
+
+from __future__ import annotations
+
+from ninja import Router
+
+router = Router()

@@ -1,0 +1,1 @@
+"""Writes of the custody app, one module per area of the shift's work."""

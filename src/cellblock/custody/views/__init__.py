@@ -1,0 +1,1 @@
+"""Pages of the custody app, one module per area; ``custody/urls.py`` joins them."""

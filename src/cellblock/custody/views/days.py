@@ -1,0 +1,7 @@
+"""Pages: days in custody."""
+
+from __future__ import annotations
+
+from django.urls import URLPattern
+
+urlpatterns: list[URLPattern] = []

@@ -1,0 +1,7 @@
+"""API: incidents."""
+
+from __future__ import annotations
+
+from ninja import Router
+
+router = Router()
