@@ -21,6 +21,7 @@ Benchmark = Callable[[], dict[str, Any]]
 BENCHMARKS: dict[str, str] = {
     "audit_append": "bench.audit_append",
     "classification_queue": "bench.classification_queue",
+    "custody_count": "bench.custody_count",
     "housing_board": "bench.housing_board",
     "roster_search": "bench.roster_search",
 }

@@ -49,7 +49,9 @@ def facility_moves_lock(facility: Facility) -> None:
     moves people takes this lock first, so they never wait on each other in
     opposite orders.
     """
-    Facility.objects.select_for_update().filter(pk=facility.pk).first()
+    # NO KEY: every audited write takes KEY SHARE on its facility row (a foreign key);
+    # a plain FOR UPDATE would make them all wait for the move, or deadlock with it.
+    Facility.objects.select_for_update(no_key=True).filter(pk=facility.pk).first()
 
 
 def bed_assign(
