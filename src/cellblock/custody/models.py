@@ -374,7 +374,7 @@ class Restraint(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.get_kind_display()} on {self.booking_id}"
+        return f"{self.get_kind_display()} on {self.booking}"
 
 
 class RestraintCheck(models.Model):
