@@ -249,13 +249,33 @@ def housing_context(request: HttpRequest, booking: Booking) -> dict[str, Any]:
     return {"current": current_bed(booking), "history": profile_beds(booking)}
 
 
+def custody_context(request: HttpRequest, booking: Booking) -> dict[str, Any]:
+    """Observation, restraints, movement, time out of cell and the solitary streak now."""
+    from cellblock.compliance.selectors import custody_summary
+
+    return {"custody": custody_summary(booking, clock.now())}
+
+
+def alerts_context(request: HttpRequest, booking: Booking) -> dict[str, Any]:
+    """The compliance alerts about this person now (the board's rules, for one booking)."""
+    from cellblock.compliance.selectors import alerts
+
+    return {"alerts": alerts(booking.facility, clock.now(), booking=booking)}
+
+
 _BUILT_IN = (
-    ("checklist", "Intake checklist", "checklist", Perm.BOOKING_VIEW, checklist_context),
-    ("identity", "Identity and description", "identity", Perm.PERSON_VIEW, identity_context),
-    ("charges", "Charges", "charges", Perm.BOOKING_VIEW, charges_context),
-    ("property", "Property", "property", Perm.BOOKING_VIEW, property_context),
-    ("flags", "Flags", "flags", Perm.BOOKING_VIEW, flags_context),
-    ("housing", "Housing", "housing", Perm.HOUSING_VIEW, housing_context),
-)
+    ("checklist", "Intake checklist", "booking/profile/checklist.html", Perm.BOOKING_VIEW,
+     checklist_context),
+    ("identity", "Identity and description", "booking/profile/identity.html", Perm.PERSON_VIEW,
+     identity_context),
+    ("charges", "Charges", "booking/profile/charges.html", Perm.BOOKING_VIEW, charges_context),
+    ("property", "Property", "booking/profile/property.html", Perm.BOOKING_VIEW,
+     property_context),
+    ("flags", "Flags", "booking/profile/flags.html", Perm.BOOKING_VIEW, flags_context),
+    ("housing", "Housing", "booking/profile/housing.html", Perm.HOUSING_VIEW, housing_context),
+    ("custody", "Custody", "custody/days/profile_custody.html", Perm.BOOKING_VIEW,
+     custody_context),
+    ("alerts", "Alerts", "compliance/profile_alerts.html", Perm.COMPLIANCE_VIEW, alerts_context),
+)  # fmt: skip
 for _key, _title, _template, _perm, _context in _BUILT_IN:
-    register(ProfileSection(_key, _title, f"booking/profile/{_template}.html", _perm, _context))
+    register(ProfileSection(_key, _title, _template, _perm, _context))

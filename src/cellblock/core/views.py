@@ -17,6 +17,11 @@ from cellblock.core.roles import Perm
 OVERDUE_SHOWN = 50
 # The dashboard lists the oldest few housing alerts; the queue page has them all.
 ALERTS_SHOWN = 5
+# The compliance panel shows the most urgent alerts; the alert board has them all.
+COMPLIANCE_SHOWN = 10
+# Up to this many held, the panel derives the alerts on each view; above it, a page
+# everyone opens reads what the last compliance sweep recorded (it runs every minute).
+COMPLIANCE_LIVE_LIMIT = 2000
 
 
 @requires(Perm.DASHBOARD_VIEW)
@@ -26,6 +31,9 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         count_bookings_with_overdue_steps,
     )
     from cellblock.classification.selectors import overdue_counts
+    from cellblock.compliance.selectors import alerts as compliance_alerts
+    from cellblock.compliance.selectors import recorded_summary
+    from cellblock.compliance.selectors import summary as compliance_summary
     from cellblock.facilities.selectors import facility_summary
     from cellblock.housing.selectors import open_reviews
 
@@ -50,12 +58,24 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     # Classification and housing panels: for the same readers of bookings.
     classification = overdue_counts(facility, now) if facility and show_overdue else None
     alerts = open_reviews(facility) if facility and show_overdue else None
+    show_compliance = facility is not None and user_has_perm(
+        request.user, Perm.COMPLIANCE_VIEW, facility.pk
+    )
+    compliance = None
+    if facility is not None and show_compliance:
+        if summary is not None and summary.occupied > COMPLIANCE_LIVE_LIMIT:
+            compliance = recorded_summary(facility, top=COMPLIANCE_SHOWN)
+        else:
+            found = compliance_alerts(facility, now)
+            compliance = compliance_summary(found, top=COMPLIANCE_SHOWN)
     context = {
         "summary": summary, "show_overdue": show_overdue, "overdue": overdue,
         "overdue_count": overdue_count, "now": now,
         "classification_overdue": classification,
         "alerts": list(alerts[:ALERTS_SHOWN]) if alerts is not None else [],
         "alert_count": alerts.count() if alerts is not None else 0,
+        "compliance": compliance,
+        "tz": facility.timezone if facility else "UTC",
     }  # fmt: skip
     return render(request, "core/dashboard.html", context)
 

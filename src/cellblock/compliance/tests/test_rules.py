@@ -1,0 +1,492 @@
+"""The compliance rule book on plain facts: each threshold one minute before, at and after."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import replace
+
+import pytest
+
+from cellblock.compliance import rules
+from cellblock.compliance.rules import (
+    BREACH,
+    WARNING,
+    CountSlot,
+    Facts,
+    Held,
+    IncidentFact,
+    Limits,
+    OpenMovement,
+    PostFact,
+    RestraintFact,
+    ReviewFact,
+    Streak,
+    Where,
+)
+from cellblock.facilities.policy import POLICY_SOURCES
+
+NOW = dt.datetime(2026, 3, 14, 12, 0, tzinfo=dt.UTC)
+TODAY = NOW.date()
+MINUTE = dt.timedelta(minutes=1)
+CELL = Where("Isolation / ISO-1", zone_id=2, cell_id=7)
+CHILD = dt.date(2016, 1, 1)
+ADULT = dt.date(1996, 9, 15)
+
+
+def facts(**kwargs: object) -> Facts:
+    return Facts(now=NOW, today=TODAY, facility="TST", **kwargs)  # type: ignore[arg-type]
+
+
+def held(**kwargs: object) -> Held:
+    base = Held(
+        booking="TST-2026-000001", name="Naruto Uzumaki", booked_at=NOW - dt.timedelta(days=2),
+        born=ADULT, where=CELL, housed_since=NOW - dt.timedelta(days=2), last_seen_at=NOW,
+    )  # fmt: skip
+    return replace(base, **kwargs)  # type: ignore[arg-type]
+
+
+def alerts_for(person: Held, **kwargs: object) -> list[rules.Alert]:
+    return rules.evaluate(facts(people=[person], **kwargs))
+
+
+def codes(alerts: list[rules.Alert]) -> list[str]:
+    return [alert.rule for alert in alerts]
+
+
+def only(alerts: list[rules.Alert], code: str) -> rules.Alert:
+    found = [alert for alert in alerts if alert.rule == code]
+    assert len(found) == 1, codes(alerts)
+    return found[0]
+
+
+# --- The table ----------------------------------------------------------------------
+
+
+def test_every_rule_has_a_title_a_source_and_someone_to_act():
+    assert len(rules.RULES) == 18  # 17 rules; meals has a referral and a hunger-strike level
+    for code, rule in rules.RULES.items():
+        assert rule.code == code
+        assert rule.title
+        assert rule.source
+        assert rule.who
+        assert all(role in rules.ROLE_LABELS for role in rule.who)
+        assert rule.unit in ("h", "days", "min", "officers", "meals")
+
+
+def test_sources_come_from_the_policy_where_a_policy_number_sets_the_limit():
+    for rule in rules.RULES.values():
+        if rule.policy_field:
+            assert rule.source == POLICY_SOURCES[rule.policy_field]
+    assert rules.RULES[rules.JUVENILE_IN_ADULT_FACILITY].source == "JJDPA; PREA 115.14"
+    assert rules.RULES[rules.PROLONGED_SOLITARY].source == "Mandela Rules 43-44"
+    assert rules.RULES[rules.EXERCISE_MISSED].source == "Mandela Rule 23"
+    assert rules.RULES[rules.DARK_CELL].source == "Mandela Rule 43(1)(c)"
+    assert "Havana Rule 67" in rules.RULES[rules.CHILD_IN_SOLITARY].source
+
+
+def test_a_person_held_by_the_rules_raises_nothing():
+    assert alerts_for(held()) == []
+
+
+# --- 1. Juvenile in an adult facility ---------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("held_for", "alerted"),
+    [
+        (dt.timedelta(hours=6) - MINUTE, False),
+        (dt.timedelta(hours=6), False),
+        (dt.timedelta(hours=6) + MINUTE, True),
+    ],
+)
+def test_a_child_held_past_the_adult_jail_limit_is_a_breach(held_for, alerted):
+    person = held(born=CHILD, booked_at=NOW - held_for)
+    found = [a for a in alerts_for(person) if a.rule == rules.JUVENILE_IN_ADULT_FACILITY]
+    assert bool(found) is alerted
+    if alerted:
+        alert = found[0]
+        assert (alert.severity, alert.number, alert.unit, alert.limit) == (BREACH, 6, "h", 6)
+        assert alert.since == person.booked_at + dt.timedelta(hours=6)
+        assert alert.subject == "juvenile_in_adult_facility:TST-2026-000001"
+        assert alert.message == rules.JUVENILE_MESSAGE.format(
+            name="Naruto Uzumaki", age=10, held="6 h", limit=6
+        )
+        assert [r.role for r in alert.responsible] == [rules.COMMANDER]
+
+
+def test_the_juvenile_rule_counts_age_on_the_facilitys_date_and_only_in_adult_facilities():
+    long_ago = NOW - dt.timedelta(days=3)
+    eighteen_today = dt.date(2008, 3, 14)
+    seventeen = dt.date(2008, 3, 15)
+    assert rules.JUVENILE_IN_ADULT_FACILITY not in codes(
+        alerts_for(held(born=eighteen_today, booked_at=long_ago))
+    )
+    assert rules.JUVENILE_IN_ADULT_FACILITY in codes(
+        alerts_for(held(born=seventeen, booked_at=long_ago))
+    )
+    assert rules.JUVENILE_IN_ADULT_FACILITY not in codes(
+        alerts_for(held(born=None, booked_at=long_ago))
+    )
+    juvenile_hall = rules.evaluate(
+        Facts(now=NOW, today=TODAY, facility="JUV", serves_adults=False,
+              people=[held(born=CHILD, booked_at=long_ago)])
+    )  # fmt: skip
+    assert rules.JUVENILE_IN_ADULT_FACILITY not in codes(juvenile_hall)
+
+
+# --- 2 and 3. Solitary --------------------------------------------------------------
+
+
+def test_any_day_of_solitary_for_a_child_is_a_breach():
+    since = NOW - dt.timedelta(hours=12)
+    assert rules.CHILD_IN_SOLITARY not in codes(alerts_for(held(born=CHILD)))
+    alert = only(alerts_for(held(born=CHILD, solitary=Streak(1, since))), rules.CHILD_IN_SOLITARY)
+    assert (alert.severity, alert.number, alert.unit, alert.since) == (BREACH, 1, "days", since)
+    assert "1 day in a row" in alert.message
+    assert rules.CHILD_IN_SOLITARY not in codes(alerts_for(held(solitary=Streak(1, since))))
+
+
+@pytest.mark.parametrize(
+    ("days", "severity", "limit"),
+    [(11, None, None), (12, WARNING, 12), (13, WARNING, 12), (15, WARNING, 12),
+     (16, BREACH, 16), (17, BREACH, 16), (90, BREACH, 16)],
+)  # fmt: skip
+def test_prolonged_solitary_alerts_from_day_12_and_breaches_from_day_16(days, severity, limit):
+    since = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
+    everything = alerts_for(held(solitary=Streak(days, since)))
+    found = [a for a in everything if a.rule == rules.PROLONGED_SOLITARY]
+    if severity is None:
+        assert found == []
+        return
+    alert = found[0]
+    assert (alert.severity, alert.number, alert.limit) == (severity, days, limit)
+    # It began to hold on day 12 of the streak, whatever its severity now.
+    assert alert.since == since + dt.timedelta(days=11)
+    assert alert.message == rules.PROLONGED_MESSAGE.format(
+        name="Naruto Uzumaki", days=f"{days} days", alert=12, breach=16
+    )
+
+
+def test_the_solitary_thresholds_are_the_facilitys_policy():
+    limits = Limits(prolonged_solitary_alert_day=5, prolonged_solitary_breach_day=8)
+    since = NOW - dt.timedelta(days=5)
+    found = alerts_for(held(solitary=Streak(5, since)), limits=limits)
+    assert only(found, rules.PROLONGED_SOLITARY).severity == WARNING
+
+
+# --- 4. Dark cell -------------------------------------------------------------------
+
+
+def test_a_person_in_a_cell_without_working_light_is_a_breach_since_they_were_housed():
+    housed = NOW - dt.timedelta(days=90, hours=3)
+    alert = only(alerts_for(held(cell_lit=False, housed_since=housed)), rules.DARK_CELL)
+    assert (alert.severity, alert.number, alert.unit, alert.since) == (BREACH, 90, "days", housed)
+    assert alert.place == "Isolation / ISO-1"
+    assert (
+        alert.message == "Naruto Uzumaki is held in Isolation / ISO-1, which has no working light."
+    )
+    assert [r.role for r in alert.responsible] == [rules.SUPERVISOR, rules.COMMANDER]
+    assert alert.limit_text == "none allowed"
+    assert rules.DARK_CELL not in codes(alerts_for(held(cell_lit=False, where=None)))
+
+
+# --- 5, 6, 7. Restraints ------------------------------------------------------------
+
+
+def restraint(**kwargs: object) -> RestraintFact:
+    base = RestraintFact(
+        key="r1", booking="TST-2026-000001", name="Naruto Uzumaki", kind="Chains",
+        applied_at=NOW - dt.timedelta(minutes=30), where=CELL, last_check_at=NOW,
+    )  # fmt: skip
+    return replace(base, **kwargs)  # type: ignore[arg-type]
+
+
+def restraint_alerts(fact: RestraintFact) -> list[rules.Alert]:
+    return rules.evaluate(facts(restraints=[fact]))
+
+
+@pytest.mark.parametrize(("ago", "alerted"), [(14, False), (15, False), (16, True)])
+def test_restraint_checks_are_overdue_after_15_minutes(ago, alerted):
+    found = restraint_alerts(restraint(last_check_at=NOW - dt.timedelta(minutes=ago)))
+    assert (rules.RESTRAINT_CHECKS_OVERDUE in codes(found)) is alerted
+    if alerted:
+        alert = only(found, rules.RESTRAINT_CHECKS_OVERDUE)
+        assert (alert.number, alert.unit, alert.limit) == (16, "min", 15)
+        assert alert.since == NOW - dt.timedelta(minutes=1)
+        assert [r.role for r in alert.responsible] == [rules.OFFICERS_ON_DUTY, rules.SUPERVISOR]
+        assert alert.subject == "restraint_checks_overdue:TST-2026-000001:r1"
+
+
+def test_a_restraint_never_checked_counts_from_its_application():
+    applied = NOW - dt.timedelta(days=90)
+    alert = only(
+        restraint_alerts(restraint(applied_at=applied, last_check_at=None)),
+        rules.RESTRAINT_CHECKS_OVERDUE,
+    )
+    assert alert.number == 90 * 24 * 60
+    assert alert.figure == "129,600 min (90 days)"
+
+
+@pytest.mark.parametrize(("minutes", "alerted"), [(119, False), (120, False), (121, True)])
+def test_restraint_beyond_two_hours_needs_both_approvals(minutes, alerted):
+    fact = restraint(applied_at=NOW - dt.timedelta(minutes=minutes))
+    found = restraint_alerts(fact)
+    assert (rules.RESTRAINT_OVER_LIMIT in codes(found)) is alerted
+    if alerted:
+        alert = only(found, rules.RESTRAINT_OVER_LIMIT)
+        assert (alert.number, alert.limit) == (121, 120)
+        assert [r.role for r in alert.responsible] == [rules.SUPERVISOR, rules.MEDIC]
+    late = replace(fact, applied_at=NOW - dt.timedelta(hours=5))
+    assert rules.RESTRAINT_OVER_LIMIT in codes(restraint_alerts(replace(late, medic_approved=True)))
+    both = replace(late, medic_approved=True, supervisor_approved=True)
+    assert rules.RESTRAINT_OVER_LIMIT not in codes(restraint_alerts(both))
+
+
+def test_a_removal_without_authority_alerts_until_a_supervisor_reviews_it():
+    removed = NOW - dt.timedelta(minutes=5)
+    fact = restraint(removed_at=removed)
+    alert = only(restraint_alerts(fact), rules.RESTRAINT_REMOVED_WITHOUT_AUTHORITY)
+    assert (alert.since, alert.number) == (removed, 5)
+    assert codes(restraint_alerts(fact)) == [rules.RESTRAINT_REMOVED_WITHOUT_AUTHORITY]
+    assert restraint_alerts(replace(fact, removal_reviewed=True)) == []
+    assert restraint_alerts(replace(fact, removal_authorised=True)) == []
+
+
+# --- 8, 9. Observation --------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("ago", "alerted"), [(59, False), (60, False), (61, True)])
+def test_a_general_population_check_is_overdue_after_60_minutes(ago, alerted):
+    found = alerts_for(held(last_seen_at=NOW - dt.timedelta(minutes=ago)))
+    assert (rules.OBSERVATION_OVERDUE in codes(found)) is alerted
+    if alerted:
+        alert = only(found, rules.OBSERVATION_OVERDUE)
+        assert (alert.number, alert.limit) == (61, 60)
+        assert alert.since == NOW - MINUTE
+        assert alert.message == rules.OBSERVATION_MESSAGE.format(
+            name="Naruto Uzumaki", span="61 min", level="general population", limit=60
+        )
+
+
+@pytest.mark.parametrize(("ago", "alerted"), [(14, False), (15, False), (16, True)])
+def test_suicide_watch_checks_are_overdue_after_their_own_interval(ago, alerted):
+    person = held(
+        observation_level=rules.SUICIDE_WATCH, observation_minutes=15,
+        last_seen_at=NOW - dt.timedelta(minutes=ago),
+    )  # fmt: skip
+    assert (rules.OBSERVATION_OVERDUE in codes(alerts_for(person))) is alerted
+
+
+def test_nobody_is_overdue_while_out_of_their_cell_or_not_housed():
+    long_ago = NOW - dt.timedelta(hours=5)
+    assert alerts_for(held(last_seen_at=long_ago, out_of_cell=True)) == []
+    assert alerts_for(held(last_seen_at=long_ago, where=None)) == []
+
+
+def checks_with_gaps(*minutes: float) -> tuple[dt.datetime, ...]:
+    times = [NOW - dt.timedelta(minutes=sum(minutes))]
+    for gap in minutes:
+        times.append(times[-1] + dt.timedelta(minutes=gap))
+    return tuple(times)
+
+
+@pytest.mark.parametrize(
+    ("gaps", "alerted"),
+    [
+        ((12, 12, 12, 12), True),
+        ((12, 12, 12, 12 + 59 / 60), True),
+        ((12, 12, 12, 13), True),
+        ((12, 12, 12, 13 + 1 / 60), False),
+        ((5, 12, 7, 14), False),
+    ],
+)
+def test_suicide_watch_checks_like_clockwork_are_flagged(gaps, alerted):
+    person = held(
+        observation_level=rules.SUICIDE_WATCH, observation_minutes=15,
+        recent_checks=checks_with_gaps(*gaps), last_seen_at=NOW,
+    )  # fmt: skip
+    found = alerts_for(person)
+    assert (rules.OBSERVATION_FIXED_PATTERN in codes(found)) is alerted
+    if alerted:
+        alert = only(found, rules.OBSERVATION_FIXED_PATTERN)
+        assert alert.severity == WARNING
+        assert alert.number == 12
+        assert alert.since == person.recent_checks[0]
+
+
+def test_a_fixed_pattern_needs_five_checks_and_applies_only_on_suicide_watch():
+    watch = held(observation_level=rules.SUICIDE_WATCH, observation_minutes=15)
+    assert alerts_for(replace(watch, recent_checks=checks_with_gaps(10, 10, 10))) == []
+    general = held(recent_checks=checks_with_gaps(10, 10, 10, 10))
+    assert alerts_for(general) == []
+
+
+# --- 10, 11. Exercise and visits ----------------------------------------------------
+
+
+def test_each_day_in_a_row_without_an_hour_of_exercise_is_a_breach():
+    assert alerts_for(held(exercise_missed=Streak(0, None))) == []
+    since = NOW - dt.timedelta(days=89, hours=12)
+    alert = only(alerts_for(held(exercise_missed=Streak(89, since))), rules.EXERCISE_MISSED)
+    assert (alert.severity, alert.number, alert.unit, alert.limit) == (BREACH, 89, "days", 60)
+    assert alert.message == rules.EXERCISE_MESSAGE.format(
+        name="Naruto Uzumaki", limit=60, days="89 days"
+    )
+
+
+@pytest.mark.parametrize(
+    ("since_visit", "alerted"),
+    [
+        (dt.timedelta(days=30) - MINUTE, False),
+        (dt.timedelta(days=30), True),
+        (dt.timedelta(days=30) + MINUTE, True),
+    ],
+)
+def test_no_visit_for_30_days_is_a_warning(since_visit, alerted):
+    person = held(last_visit_at=NOW - since_visit, booked_at=NOW - dt.timedelta(days=100))
+    found = alerts_for(person)
+    assert (rules.NO_VISITS in codes(found)) is alerted
+    if alerted:
+        alert = only(found, rules.NO_VISITS)
+        assert (alert.severity, alert.number, alert.limit) == (WARNING, 30, 30)
+        assert alert.since == NOW - since_visit + dt.timedelta(days=30)
+
+
+def test_never_visited_counts_from_booking_and_in_solitary_it_is_a_breach():
+    booked = NOW - dt.timedelta(days=90, hours=2)
+    person = held(booked_at=booked, solitary=Streak(89, booked + dt.timedelta(days=1)))
+    alert = only(alerts_for(person), rules.NO_VISITS)
+    assert (alert.severity, alert.number, alert.since) == (
+        BREACH, 90, booked + dt.timedelta(days=30)
+    )  # fmt: skip
+    assert alert.message.endswith("With 89 days of solitary, this is a breach.")
+
+
+# --- 12. Movements ------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("late", "alerted"), [(14, False), (15, True), (16, True)])
+def test_a_movement_is_overdue_from_the_end_of_its_grace(late, alerted):
+    movement = OpenMovement(
+        booking="TST-2026-000002", name="Kakashi Hatake", destination="Court",
+        left_at=NOW - dt.timedelta(hours=3), expected_return_at=NOW - dt.timedelta(minutes=late),
+        escort="Hiroki", where=CELL,
+    )  # fmt: skip
+    found = rules.evaluate(facts(movements=[movement]))
+    assert (rules.MOVEMENT_OVERDUE in codes(found)) is alerted
+    if alerted:
+        alert = only(found, rules.MOVEMENT_OVERDUE)
+        assert (alert.number, alert.limit) == (late, 15)
+        assert alert.since == NOW - dt.timedelta(minutes=late) + dt.timedelta(minutes=15)
+        assert alert.responsible[0] == rules.Responsible(rules.ESCORT, ("Hiroki",))
+        assert alert.message == f"Kakashi Hatake is {late} min late back from Court."
+    no_time = replace(movement, expected_return_at=None)
+    assert rules.evaluate(facts(movements=[no_time])) == []
+
+
+# --- 13, 14. Counts and posts -------------------------------------------------------
+
+
+@pytest.mark.parametrize(("ago", "alerted"), [(29, False), (30, True), (31, True)])
+def test_a_formal_count_not_started_by_the_end_of_its_grace_is_missed(ago, alerted):
+    slot = CountSlot(label="06:00", due_at=NOW - dt.timedelta(minutes=ago), answered=False)
+    found = rules.evaluate(facts(counts=[slot]))
+    assert (rules.FORMAL_COUNT_MISSED in codes(found)) is alerted
+    if alerted:
+        alert = only(found, rules.FORMAL_COUNT_MISSED)
+        assert alert.booking is None
+        assert alert.place == "TST count 06:00"
+        assert alert.subject == "formal_count_missed:TST@2026-03-14T06:00"
+    answered = replace(slot, answered=True, due_at=NOW - dt.timedelta(hours=3))
+    assert rules.evaluate(facts(counts=[answered])) == []
+
+
+@pytest.mark.parametrize(("on_post", "alerted"), [(1, True), (2, False), (3, False)])
+def test_a_post_with_fewer_officers_than_required_is_short(on_post, alerted):
+    post = PostFact(
+        code="GATE", name="Lower level gate", required=2, on_post=on_post,
+        shift_started_at=NOW - dt.timedelta(hours=6),
+    )  # fmt: skip
+    found = rules.evaluate(facts(posts=[post]))
+    assert (rules.POST_SHORT in codes(found)) is alerted
+    if alerted:
+        alert = only(found, rules.POST_SHORT)
+        assert (alert.figure, alert.limit_text) == ("1 officer", "needs 2 officers")
+        assert alert.message == "Lower level gate has 1 of the 2 officers it needs this shift."
+
+
+# --- 15. Meals ----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("meals", "code", "severity"),
+    [(2, None, None), (3, rules.MEALS_MISSED, WARNING), (8, rules.MEALS_MISSED, WARNING),
+     (9, rules.HUNGER_STRIKE, BREACH), (10, rules.HUNGER_STRIKE, BREACH)],
+)  # fmt: skip
+def test_meals_missed_in_a_row_refer_to_medical_then_count_as_a_hunger_strike(
+    meals, code, severity
+):
+    since = NOW - dt.timedelta(days=3)
+    found = alerts_for(held(meals_without=Streak(meals, since)))
+    if code is None:
+        assert found == []
+        return
+    assert codes(found) == [code]
+    assert found[0].severity == severity
+    assert [r.role for r in found[0].responsible] == [rules.MEDIC, rules.SUPERVISOR]
+
+
+# --- 16, 17. Forced entry and housing rules -----------------------------------------
+
+
+def test_an_unreviewed_forced_entry_alerts_the_commander():
+    incident = IncidentFact(
+        number="TST-INC-2026-0001", occurred_at=NOW - dt.timedelta(minutes=10),
+        place="Isolation / ISO-1", where=CELL,
+    )  # fmt: skip
+    alert = only(rules.evaluate(facts(incidents=[incident])), rules.FORCED_ENTRY)
+    assert alert.subject == "forced_entry:TST-INC-2026-0001"
+    assert [r.role for r in alert.responsible] == [rules.COMMANDER]
+
+
+def test_open_housing_alerts_show_on_the_board_with_their_own_code():
+    review = ReviewFact(
+        booking="TST-2026-000003", name="Sasuke Uchiha", code="keep_separate",
+        subject="keep_separate:9:TST-2026-000003", message="Sasuke shares a cell with Naruto.",
+        raised_at=NOW - dt.timedelta(hours=1),
+    )  # fmt: skip
+    alert = only(rules.evaluate(facts(reviews=[review])), rules.HOUSING_RULE)
+    assert alert.title == "Housing rule broken: keep separate"
+    assert alert.message == "Sasuke shares a cell with Naruto."
+    assert alert.subject == "housing_rule:keep_separate:9:TST-2026-000003"
+
+
+# --- All together -------------------------------------------------------------------
+
+
+def test_alerts_come_breaches_first_then_oldest_first():
+    old = NOW - dt.timedelta(days=40)
+    person = held(
+        born=CHILD, booked_at=old, cell_lit=False, housed_since=old,
+        solitary=Streak(12, old + dt.timedelta(days=1)), last_visit_at=None,
+        last_seen_at=NOW - dt.timedelta(hours=2),
+    )  # fmt: skip
+    found = alerts_for(person)
+    severities = [alert.severity for alert in found]
+    assert severities == sorted(severities, key=lambda s: s != BREACH)
+    breaches = [alert.since for alert in found if alert.severity == BREACH]
+    assert breaches == sorted(breaches)
+    assert set(codes(found)) == {
+        rules.JUVENILE_IN_ADULT_FACILITY, rules.CHILD_IN_SOLITARY, rules.PROLONGED_SOLITARY,
+        rules.DARK_CELL, rules.OBSERVATION_OVERDUE, rules.NO_VISITS,
+    }  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("number", "unit", "text"),
+    [(16, "min", "16 min"), (130, "min", "130 min (2 h 10 min)"), (120, "min", "120 min (2 h)"),
+     (4320, "min", "4,320 min (3 days)"), (1, "days", "1 day"), (90, "days", "90 days"),
+     (2160, "h", "2160 h (90 days)"), (1, "meals", "1 meal")],
+)  # fmt: skip
+def test_figures_read_as_staff_say_them(number, unit, text):
+    assert rules.figure_text(number, unit) == text
