@@ -12,6 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from django.db import transaction
+from django.db.models import Max
 
 from cellblock.accounts.models import Membership, User
 from cellblock.accounts.services import membership_grant, user_create
@@ -32,7 +33,7 @@ from cellblock.classification.models import (
     PreaScreening,
     StaffConflict,
 )
-from cellblock.classification.selectors import active_flags_q
+from cellblock.classification.selectors import active_flags_q, policy_of
 from cellblock.classification.services import (
     assessment_override_decide,
     assessment_record,
@@ -42,8 +43,32 @@ from cellblock.classification.services import (
 )
 from cellblock.core import clock
 from cellblock.core.roles import Role
+from cellblock.custody.models import (
+    CheckStatus,
+    CountMethod,
+    CountSheet,
+    Destination,
+    FormalCount,
+    MealOutcome,
+    MealRecord,
+    Movement,
+    PostAssignment,
+    Restraint,
+    RestraintKind,
+    RestraintPurpose,
+    RoundCheck,
+)
+from cellblock.custody.schedule import at_local, local_date, parse_times, slots_between
+from cellblock.custody.selectors.posts import current_shift
+from cellblock.custody.services.counts import count_clear, count_sheet_record, count_start
+from cellblock.custody.services.meals import meal_record
+from cellblock.custody.services.movements import movement_return, movement_start
+from cellblock.custody.services.posts import post_assign
+from cellblock.custody.services.restraints import restraint_apply, restraint_check_record
+from cellblock.custody.services.rounds import round_check_record
 from cellblock.facilities import services as fs
 from cellblock.facilities.models import Agency, Bed, Cell, Facility, GuardPost, HousingUnit, Zone
+from cellblock.housing.models import BedAssignment
 from cellblock.housing.services import bed_assign
 from cellblock.people.models import PersonIdentifier
 from cellblock.people.services import person_create
@@ -155,7 +180,8 @@ def load_konoha(progress: Callable[[str], None] = lambda _: None) -> Facility:
         progress("staff")
         for held in HELD:
             _book(facility, held)
-        progress("people held")
+        _shift_in_progress(facility)
+        progress("people held, shift")
     return facility
 
 
@@ -461,6 +487,195 @@ def _classify(booking: Booking, held: DemoHeld) -> None:
                 actor=classifier, facility=booking.facility, person=booking.person, staff=staff,
                 kind=ConflictKind.ALLEGED_VICTIM, reason=reason,
             )  # fmt: skip
+
+
+# --- The shift in progress: case files 2 and 3 as the demo opens ---------------------
+
+_SHIFT_STAFF = ("tsunade", "shizune", "hiroki", "izumo", "kotetsu")
+
+# Who is on which post this shift; the lower level's gate is left unstaffed.
+POSTS_THIS_SHIFT = {"END": ("izumo", "kotetsu"), "MAIN-DESK": ("hiroki",)}
+
+# The main block's day (local times): an hour in the yard, two at work with others.
+ROUTINE = (
+    (Destination.EXERCISE_YARD, "Main yard", dt.time(9), dt.time(10)),
+    (Destination.PROGRAMME, "Workshop", dt.time(14), dt.time(16)),
+)
+
+# The rounds of the last hour in the main block: minutes ago, and the officer.
+ROUNDS_OF_THE_HOUR = ((50, "hiroki"), (30, "izumo"), (10, "hiroki"))
+
+# Index of lunch in policy.meal_times (breakfast, lunch, dinner).
+LUNCH = 1
+
+
+def _shift_in_progress(facility: Facility) -> None:
+    """Today's custody records, each written only when missing (a reload adds nothing).
+
+    Facts in the past are recorded with the services' ``at``: Naruto's chains on
+    the day he was booked, and nothing since (no check, no round, no movement);
+    Sasuke's bindings with their checks; a missed lunch; the yard and work of
+    the main block yesterday and today; rounds of the main block in the last hour.
+    """
+    now = clock.now()
+    staff = {user.username: user for user in User.objects.filter(username__in=_SHIFT_STAFF)}
+    held = {
+        booking.person.given_name: booking
+        for booking in Booking.objects.filter(
+            facility=facility, status__in=OPEN_STATUSES
+        ).select_related("person")
+    }
+    _counts_today(facility, now, staff)
+    _posts_this_shift(facility, now, staff)
+    if "Naruto" in held:
+        _chained_since_booking(held["Naruto"], staff)
+    if "Sasuke" in held:
+        _wrists_bound(held["Sasuke"], now, staff)
+        _lunch_missed(held["Sasuke"], now, staff)
+    _daily_routine(facility, now, staff)
+    _rounds_of_the_main_block(facility, now, staff)
+
+
+def _counts_today(facility: Facility, now: dt.datetime, staff: dict[str, User]) -> None:
+    """Every formal count due in the last day, counted as expected and cleared by Shizune.
+
+    A count is taken five minutes after its time, or, when the population was
+    housed later than that, as soon as it was (a count of empty cells says nothing).
+    """
+    zone = facility.timezone
+    times = parse_times(policy_of(facility).formal_count_times)
+    housed = BedAssignment.objects.filter(
+        ended_at__isnull=True, booking__facility=facility
+    ).aggregate(last=Max("started_at"))["last"]
+    for slot in slots_between(now - dt.timedelta(days=1), now, times, zone):
+        if FormalCount.objects.filter(facility=facility, scheduled_for=slot.starts_at).exists():
+            continue
+        started = min(max(slot.starts_at + dt.timedelta(minutes=5), housed or now), now)
+        count = count_start(
+            actor=staff["shizune"], facility=facility, method=CountMethod.HEAD,
+            scheduled_for=slot.starts_at, at=started,
+        )  # fmt: skip
+        counted = min(started + dt.timedelta(minutes=10), now)
+        for sheet in CountSheet.objects.filter(count=count).select_related("count__facility"):
+            count_sheet_record(
+                actor=staff["hiroki"], sheet=sheet, counted=sheet.expected, at=counted
+            )
+        count_clear(
+            actor=staff["shizune"], count=count, at=min(counted + dt.timedelta(minutes=5), now)
+        )
+
+
+def _posts_this_shift(facility: Facility, now: dt.datetime, staff: dict[str, User]) -> None:
+    shift = current_shift(facility, now)
+    for code, officers in POSTS_THIS_SHIFT.items():
+        post = GuardPost.objects.get(facility=facility, code=code)
+        for username in officers:
+            if not PostAssignment.objects.filter(
+                post=post, officer=staff[username], shift_date=shift.day, shift=shift.index,
+                relieved_at__isnull=True,
+            ).exists():  # fmt: skip
+                post_assign(
+                    actor=staff["shizune"], post=post, officer=staff[username],
+                    shift_date=shift.day, shift=shift.index,
+                )  # fmt: skip
+
+
+def _chained_since_booking(naruto: Booking, staff: dict[str, User]) -> None:
+    """Case file 2: chained in ISO-1 on the day he was booked, never checked since."""
+    if Restraint.objects.filter(booking=naruto).exists():
+        return
+    restraint_apply(
+        actor=staff["hiroki"], booking=naruto, kind=RestraintKind.CHAINS,
+        purpose=RestraintPurpose.SAFETY,
+        reason="The council's order: the fox's host is chained in the isolation cell.",
+        authorised_by=staff["tsunade"], at=naruto.booked_at + dt.timedelta(minutes=30),
+    )  # fmt: skip
+
+
+def _wrists_bound(sasuke: Booking, now: dt.datetime, staff: dict[str, User]) -> None:
+    """Case file 3: his wrists bound forty minutes before the demo opens, checked since."""
+    if Restraint.objects.filter(booking=sasuke).exists():
+        return
+    bindings = restraint_apply(
+        actor=staff["hiroki"], booking=sasuke, kind=RestraintKind.WRIST_BINDINGS,
+        purpose=RestraintPurpose.SAFETY, reason="Attacked the door officers; sharingan active.",
+        assisted_by=staff["izumo"], authorised_by=staff["shizune"],
+        at=now - dt.timedelta(minutes=40),
+    )  # fmt: skip
+    for minutes, username in ((25, "izumo"), (10, "kotetsu")):
+        restraint_check_record(
+            actor=staff[username], restraint=bindings, note="Circulation fine.",
+            at=now - dt.timedelta(minutes=minutes),
+        )  # fmt: skip
+
+
+def _lunch_missed(sasuke: Booking, now: dt.datetime, staff: dict[str, User]) -> None:
+    """Case file 3: he missed the last lunch served (today's, once it is past noon)."""
+    zone = sasuke.facility.timezone
+    lunch_time = parse_times(policy_of(sasuke.facility).meal_times)[LUNCH]
+    day = local_date(now, zone)
+    if at_local(day, lunch_time, zone) > now:
+        day -= dt.timedelta(days=1)
+    if MealRecord.objects.filter(booking=sasuke, meal_date=day, meal=LUNCH).exists():
+        return
+    served = at_local(day, lunch_time, zone)
+    meal_record(
+        actor=staff["izumo"], booking=sasuke, outcome=MealOutcome.MISSED, meal_date=day,
+        meal=LUNCH, note="The tray came back untouched.",
+        at=min(served + dt.timedelta(minutes=30), now),
+    )  # fmt: skip
+
+
+def _daily_routine(facility: Facility, now: dt.datetime, staff: dict[str, User]) -> None:
+    """Yesterday's and today's yard and work for the main block: nobody there is in solitary.
+
+    Only outings over an hour before the demo opens are recorded; Naruto, in the
+    lower level, has none.
+    """
+    zone = facility.timezone
+    today = local_date(now, zone)
+    held = Booking.objects.filter(
+        facility=facility, status__in=OPEN_STATUSES,
+        bed_assignments__ended_at__isnull=True,
+        bed_assignments__bed__cell__unit__zone__code="MAIN",
+    )  # fmt: skip
+    for booking in held:
+        for day in (today - dt.timedelta(days=1), today):
+            for destination, detail, leaves, returns in ROUTINE:
+                left_at = at_local(day, leaves, zone)
+                back_at = at_local(day, returns, zone)
+                if left_at < booking.booked_at or back_at > now - dt.timedelta(hours=1):
+                    continue
+                if Movement.objects.filter(booking=booking, left_at=left_at).exists():
+                    continue
+                outing = movement_start(
+                    actor=staff["hiroki"], booking=booking, destination=destination,
+                    destination_detail=detail, escort=staff["hiroki"],
+                    expected_return_at=back_at, reason="Daily routine", at=left_at,
+                )  # fmt: skip
+                movement_return(actor=staff["hiroki"], movement=outing, at=back_at)
+
+
+def _rounds_of_the_main_block(facility: Facility, now: dt.datetime, staff: dict[str, User]) -> None:
+    """Ordinary rounds in the last hour for everyone housed in the main block (not Naruto).
+
+    A round before the person was housed cannot be; those fall on the moment they were.
+    """
+    housed = BedAssignment.objects.filter(
+        ended_at__isnull=True, booking__facility=facility, bed__cell__unit__zone__code="MAIN"
+    ).select_related("booking__facility", "booking__person")
+    for assignment in housed:
+        booking = assignment.booking
+        if RoundCheck.objects.filter(booking=booking).exists():
+            continue
+        rounds = {
+            max(now - dt.timedelta(minutes=minutes), assignment.started_at): username
+            for minutes, username in ROUNDS_OF_THE_HOUR
+        }
+        for moment, username in sorted(rounds.items()):
+            round_check_record(
+                actor=staff[username], booking=booking, status=CheckStatus.SEEN_WELL, at=moment
+            )
 
 
 def demo_logins() -> list[tuple[str, str, str]]:

@@ -1,3 +1,4 @@
+import datetime as dt
 import io
 
 import pytest
@@ -208,3 +209,122 @@ def test_the_juveniles_in_konohas_adult_units_raise_housing_alerts(konoha):
     assert {code for _, code in alerts} == {
         JUVENILE_IN_ADULT_UNIT, JUVENILE_WITH_ADULTS, RESTRICTIVE_HOUSING_UNAUTHORISED
     }  # fmt: skip
+
+
+# --- The shift in progress: case files 2 and 3 as the demo opens ------------------------
+
+
+def test_naruto_is_chained_since_his_booking_and_nobody_has_looked_at_him_since(konoha):
+    from cellblock.custody.models import Movement, Restraint, RestraintCheck, RoundCheck
+
+    naruto = _booking_of(konoha, "Naruto")
+    [chains] = Restraint.objects.filter(booking=naruto)
+    assert chains.kind == "chains"
+    assert chains.removed_at is None
+    assert chains.applied_at - naruto.booked_at == dt.timedelta(minutes=30)
+    assert chains.authorised_by == User.objects.get(username="tsunade")
+    assert not RestraintCheck.objects.filter(restraint=chains).exists()
+    assert not RoundCheck.objects.filter(booking=naruto).exists()
+    assert not Movement.objects.filter(booking=naruto).exists()
+
+
+def test_the_end_of_corridor_post_and_the_main_desk_are_staffed_this_shift(konoha):
+    from cellblock.core import clock
+    from cellblock.custody.selectors.posts import post_board
+
+    rows = {row.post.code: row for row in post_board(konoha, clock.now()).rows}
+    assert sorted(o.username for o in rows["END"].officers) == ["izumo", "kotetsu"]
+    assert rows["END"].staffed
+    assert [o.username for o in rows["MAIN-DESK"].officers] == ["hiroki"]
+    # Nobody stands at the gate of the lower level.
+    assert rows["LOWER-GATE"].short_by == 1
+
+
+def test_sasukes_wrists_are_bound_and_were_checked_ten_minutes_ago(konoha):
+    from cellblock.core import clock
+    from cellblock.custody.selectors.restraints import restraints_of
+
+    now = clock.now()
+    [bindings] = restraints_of(_booking_of(konoha, "Sasuke"), now)
+    assert bindings.restraint.kind == "wrist_bindings"
+    assert bindings.restraint.authorised_by == User.objects.get(username="shizune")
+    assert bindings.last_check_at is not None
+    assert dt.timedelta(minutes=10) <= now - bindings.last_check_at < dt.timedelta(minutes=11)
+
+
+def test_sasuke_missed_his_lunch(konoha):
+    from cellblock.custody.models import MealOutcome, MealRecord
+
+    [lunch] = MealRecord.objects.filter(booking=_booking_of(konoha, "Sasuke"))
+    assert (lunch.meal, lunch.outcome) == (1, MealOutcome.MISSED)
+
+
+def test_everyone_in_the_main_block_was_seen_on_rounds_and_nobody_is_overdue(konoha):
+    from cellblock.core import clock
+    from cellblock.custody.selectors.rounds import observation_board
+
+    now = clock.now()
+    rows = {row.booking.person.given_name: row for row in observation_board(konoha, now)}
+    main_block = {name for name in rows if name != "Naruto"}
+    assert main_block == {"Sasuke", "Mizuki", "Kabuto", "Gatō", "Kin"}
+    for name in main_block:
+        seen = rows[name].last_seen_at
+        assert seen is not None, name
+        assert now - seen <= dt.timedelta(hours=1), name
+        assert not rows[name].overdue, name
+    assert rows["Naruto"].last_seen_at is None
+
+
+def test_the_formal_counts_of_the_last_day_are_cleared_and_none_is_missed(konoha):
+    from cellblock.core import clock
+    from cellblock.custody.models import CountStatus, FormalCount
+    from cellblock.custody.selectors.counts import missed_counts
+
+    counts = FormalCount.objects.filter(facility=konoha)
+    assert counts.exists()
+    assert set(counts.values_list("status", flat=True)) == {CountStatus.CLEARED}
+    assert missed_counts(konoha, clock.now()) == []
+
+
+def test_the_compliance_board_shows_naruto_forgotten_in_the_dark(konoha):
+    from cellblock.compliance.selectors import alerts
+    from cellblock.core import clock
+
+    number = _booking_of(konoha, "Naruto").booking_number
+    board = alerts(konoha, clock.now())
+    his = {a.rule: a for a in board if a.booking == number}
+    breaches = {
+        "juvenile_in_adult_facility", "child_in_solitary", "prolonged_solitary", "dark_cell",
+        "restraint_checks_overdue", "restraint_over_limit", "exercise_missed", "no_visits",
+    }  # fmt: skip
+    assert set(his) >= breaches, sorted(his)
+    assert all(his[rule].severity == "breach" for rule in breaches)
+    for rule in ("prolonged_solitary", "exercise_missed", "no_visits"):
+        assert (his[rule].unit, 88 <= his[rule].number <= 90) == ("days", True), his[rule]
+    # The main block goes to the yard and to work every day: he is the one forgotten.
+    alone = {a.booking for a in board if a.rule in {"child_in_solitary", "prolonged_solitary"}}
+    assert alone == {number}
+    assert {a.booking for a in board if a.rule == "exercise_missed"} == {number}
+
+
+def test_the_main_block_had_its_yard_and_work_and_naruto_never_left_his_cell(konoha):
+    from cellblock.custody.models import Movement
+
+    outings = Movement.objects.filter(booking__facility=konoha)
+    assert not outings.filter(booking=_booking_of(konoha, "Naruto")).exists()
+    assert not outings.filter(returned_at__isnull=True).exists()
+    assert {"Mizuki", "Kabuto", "Gatō", "Kin", "Sasuke"} == set(
+        outings.values_list("booking__person__given_name", flat=True)
+    )
+
+
+def test_half_an_hour_on_nobody_has_looked_at_naruto_and_the_others_are_still_fine(konoha):
+    from cellblock.compliance.selectors import alerts
+    from cellblock.core import clock
+
+    later = clock.now() + dt.timedelta(minutes=31)
+    overdue = {
+        a.person.split()[0] for a in alerts(konoha, later) if a.rule == "observation_overdue"
+    }
+    assert "Naruto" in overdue
+    assert "Mizuki" not in overdue
