@@ -44,10 +44,13 @@ install: $(UV) ## Install the runtime dependencies into .venv
 install-dev: $(UV) ## Install runtime and development dependencies into .venv
 	$(UV) sync --locked
 
+# The compliance sweep runs beside the server: it keeps the alert history for the report.
 run: install ## Migrate, load the demo if the database is empty, serve on 127.0.0.1:8000
 	mkdir -p var
 	$(CELLBLOCK) migrate --noinput
 	$(CELLBLOCK) demo --if-empty
+	$(CELLBLOCK) compliance sweep --every 60 --verbosity 0 & sweep=$$!; \
+	trap 'kill $$sweep 2>/dev/null' EXIT; \
 	$(CELLBLOCK) runserver 127.0.0.1:8000
 
 system-deps: ## Install missing system packages (Chromium, PostgreSQL)

@@ -32,7 +32,10 @@ def test_officer_tour(page_as: Any, officer: Any, site: SmallFacility, screensho
     expect(page.get_by_test_id("capacity")).to_have_text("4")
     expect(page.get_by_test_id("occupied")).to_have_text("0")
     # An officer's menu: no audit log.
-    assert nav_labels(page) == ["Dashboard", "Roster", "Classification", "Bed board", "Facility"]
+    assert nav_labels(page) == [
+        "Dashboard", "Roster", "Classification", "Bed board", "Alerts", "Count", "Rounds",
+        "Movements", "Meals", "Restraints", "Doors", "Posts", "Incidents", "Facility",
+    ]  # fmt: skip
     screenshot(page, "dashboard")
 
     page.get_by_role("navigation", name="Main").get_by_role("link", name="Facility").click()
@@ -61,6 +64,15 @@ def test_commander_tour(
         "New booking",
         "Classification",
         "Bed board",
+        "Alerts",
+        "Count",
+        "Rounds",
+        "Movements",
+        "Meals",
+        "Restraints",
+        "Doors",
+        "Posts",
+        "Incidents",
         "Facility",
         "Staff",
         "Import",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.contrib.auth import logout
@@ -30,6 +31,11 @@ def stamp_new_session(request: HttpRequest) -> None:
     request.session[LAST_SEEN_AT] = now
 
 
+def is_poll(request: HttpRequest) -> bool:
+    """A page refreshing itself on a timer (a board, a count): not someone at the keyboard."""
+    return request.headers.get("X-Cellblock-Poll") == "1" or request.GET.get("poll") == "1"
+
+
 def session_end_reason(request: HttpRequest) -> str:
     """Why this signed-in session must end now, or "" (and note the activity)."""
     now = clock.now().timestamp()
@@ -44,7 +50,8 @@ def session_end_reason(request: HttpRequest) -> str:
         return TOO_OLD.format(hours=settings.CELLBLOCK_SESSION_MAX_HOURS)
     if now - last_seen_at > settings.CELLBLOCK_SESSION_IDLE_MINUTES * 60:
         return IDLE_LOCKED.format(minutes=settings.CELLBLOCK_SESSION_IDLE_MINUTES)
-    if now - last_seen_at >= _TOUCH_EVERY_SECONDS:
+    # A screen left open must still lock: its own refreshes are not activity.
+    if now - last_seen_at >= _TOUCH_EVERY_SECONDS and not is_poll(request):
         session[LAST_SEEN_AT] = now
     return ""
 
@@ -61,17 +68,33 @@ class SessionLimitsMiddleware:
             if reason:
                 setattr(request, LOGOUT_REASON, reason)
                 logout(request)  # audited as auth.logout with the reason
+                if request.headers.get("HX-Request") == "true":
+                    # htmx would put the sign-in page inside the panel: load it whole.
+                    return self._back_to_sign_in_whole_page(request, reason)
                 if not request.path.startswith("/api/"):
                     return self._back_to_sign_in(request, reason)
                 # The API answers 401 in its own shape to the now anonymous caller.
         return self.get_response(request)
 
     @staticmethod
+    def _back_to_sign_in_whole_page(request: HttpRequest, reason: str) -> HttpResponse:
+        # Back to the page the fragment belongs to once signed in, not to the fragment.
+        page = urlsplit(request.headers.get("HX-Current-URL", ""))
+        here = page.path + (f"?{page.query}" if page.query else "") if page.path else "/"
+        response = HttpResponse(status=204)
+        response["HX-Redirect"] = redirect_to_login(here)["Location"]
+        return SessionLimitsMiddleware._with_message(request, response, reason)
+
+    @staticmethod
     def _back_to_sign_in(request: HttpRequest, reason: str) -> HttpResponse:
+        response = redirect_to_login(request.get_full_path())
+        return SessionLimitsMiddleware._with_message(request, response, reason)
+
+    @staticmethod
+    def _with_message(request: HttpRequest, response: HttpResponse, reason: str) -> HttpResponse:
         # This runs before MessageMiddleware, so the message goes straight into
         # the (new, anonymous) session for the sign-in page to show.
         storage = default_storage(request)
         storage.add(message_levels.WARNING, reason)
-        response = redirect_to_login(request.get_full_path())
         storage.update(response)
         return response

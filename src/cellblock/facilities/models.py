@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.core.exceptions import ValidationError
 from django.core.validators import MinValueValidator, RegexValidator
 from django.db import models
 from django.db.models import Q
@@ -330,3 +331,16 @@ class FacilityPolicy(models.Model):
 
     def __str__(self) -> str:
         return f"Policy of {self.facility}"
+
+    def clean(self) -> None:
+        # The schedule must hold at least the counts the policy promises each day.
+        times = [part for part in self.formal_count_times.split(",") if part.strip()]
+        if len(times) < self.formal_counts_per_day:
+            raise ValidationError(
+                {
+                    "formal_count_times": (
+                        f"must list at least {self.formal_counts_per_day} times "
+                        "(formal_counts_per_day)."
+                    )
+                }
+            )

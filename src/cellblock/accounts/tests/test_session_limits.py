@@ -93,3 +93,31 @@ def test_a_fresh_sign_in_restarts_both_clocks(officer, client_for, clock):
     client = client_for(officer)
     clock.shift(dt.timedelta(minutes=20))
     assert client.get(DASHBOARD).status_code == 200
+
+
+def test_a_board_refreshing_itself_does_not_keep_an_unattended_screen_open(
+    officer, client_for, clock
+):
+    client = client_for(officer)
+    assert client.get(DASHBOARD).status_code == 200
+    for _ in range(6):  # a board polling every 5 minutes while nobody is at the screen
+        clock.shift(dt.timedelta(minutes=5))
+        assert client.get(reverse("compliance:board"), {"poll": "1"}).status_code == 200
+    clock.shift(dt.timedelta(minutes=1))
+    response = client.get(
+        reverse("compliance:board"), {"poll": "1"}, HTTP_HX_REQUEST="true",
+        HTTP_HX_CURRENT_URL="http://testserver/compliance/?severity=breach",
+    )  # fmt: skip
+    # htmx loads the sign-in page whole, coming back to the board page afterwards.
+    assert response.status_code == 204
+    assert response["HX-Redirect"] == f"{LOGIN}?next=/compliance/%3Fseverity%3Dbreach"
+    assert client.get(response["HX-Redirect"]).context["messages"]
+    assert len(logouts(officer)) == 1
+
+
+def test_a_person_at_the_keyboard_keeps_the_session_open(officer, client_for, clock):
+    client = client_for(officer)
+    for _ in range(8):
+        clock.shift(dt.timedelta(minutes=5))
+        assert client.get(reverse("compliance:board")).status_code == 200
+    assert logouts(officer) == []

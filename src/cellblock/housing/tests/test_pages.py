@@ -314,15 +314,25 @@ def test_a_cell_needs_a_reason_to_go_out_of_service(site, commander, client_for)
     assert 'data-testid="error-reason"' in response.content.decode()
 
 
-def test_an_officer_cannot_take_a_cell_out_of_service(site, officer, client_for):
+def test_a_booking_clerk_cannot_take_a_cell_out_of_service(site, booking_clerk, client_for):
     cell = site.cells[0]
-    response = client_for(officer).post(
+    response = client_for(booking_clerk).post(
         reverse("housing:cell_service", args=[cell.public_id]),
         {f"s-{cell.public_id}-reason": "bars", "out_of_service": "1"},
     )
     assert response.status_code == 403
     cell.refresh_from_db()
     assert not cell.out_of_service
+
+
+def test_an_officer_on_shift_takes_a_damaged_cell_out_of_service(site, officer, client_for):
+    cell = site.cells[0]
+    client_for(officer).post(
+        reverse("housing:cell_service", args=[cell.public_id]),
+        {f"s-{cell.public_id}-reason": "bars", "out_of_service": "1"},
+    )
+    cell.refresh_from_db()
+    assert (cell.out_of_service, cell.out_of_service_reason) == (True, "bars")
 
 
 def test_dented_bars_raise_an_alert_for_the_person_who_needs_them(
