@@ -29,6 +29,8 @@ from cellblock.facilities.api import router as facilities_router
 from cellblock.housing.api import router as housing_router
 from cellblock.incidents.api import router as incidents_router
 from cellblock.people.api import router as people_router
+from cellblock.requests.api import router as requests_router
+from cellblock.visits.api import router as visits_router
 
 api = NinjaAPI(
     title="cellblock API",
@@ -55,6 +57,8 @@ api.add_router("/housing", housing_router, tags=["housing"])
 api.add_router("/custody", custody_router, tags=["custody"])
 api.add_router("/incidents", incidents_router, tags=["incidents"])
 api.add_router("/compliance", compliance_router, tags=["compliance"])
+api.add_router("/visits", visits_router, tags=["visits"])
+api.add_router("/requests", requests_router, tags=["requests"])
 
 
 def _error(

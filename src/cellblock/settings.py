@@ -63,6 +63,8 @@ INSTALLED_APPS = [
     "cellblock.classification",
     "cellblock.custody",
     "cellblock.incidents",
+    "cellblock.visits",
+    "cellblock.requests",
     "cellblock.compliance",
     "cellblock.exchange",
     "cellblock.demo",

@@ -92,6 +92,28 @@ class Perm(StrEnum):
     COMPLIANCE_VIEW = "compliance.view"
     # Run the compliance sweep now (it also runs on a schedule).
     COMPLIANCE_SWEEP = "compliance.sweep"
+    # Visits (the visits app).
+    VISIT_VIEW = "visit.view"
+    # Register visitors, check their identity, approve them, keep visiting lists.
+    VISITOR_MANAGE = "visitor.manage"
+    # Bar a visitor from the facility, and lift the bar.
+    VISITOR_BAN = "visitor.ban"
+    # Book, move and cancel visits.
+    VISIT_SCHEDULE = "visit.schedule"
+    # Authorise an in-cell visit.
+    VISIT_AUTHORISE = "visit.authorise"
+    # Let one visit go ahead against the refusal rules, with a reason and conditions.
+    VISIT_OVERRIDE = "visit.override"
+    # Suspend a person's visits as a sanction.
+    VISIT_SUSPEND = "visit.suspend"
+    # Visit day: check visitors in, screen items, start, end and check out.
+    VISIT_OPERATE = "visit.operate"
+    # Inmate requests and grievances (the requests app).
+    REQUEST_VIEW = "request.view"
+    # File a request for a person in custody (on paper, through an officer, at a kiosk).
+    REQUEST_FILE = "request.file"
+    # Route any request, answer or close it whoever it is addressed to.
+    REQUEST_MANAGE = "request.manage"
     # Moving a population in from another system, or taking all of it out.
     RECORDS_IMPORT = "records.import"
     RECORDS_EXPORT = "records.export"
@@ -106,6 +128,8 @@ _CUSTODY_READ = frozenset(
         Perm.BOOKING_VIEW,
         Perm.HOUSING_VIEW,
         Perm.COMPLIANCE_VIEW,
+        Perm.VISIT_VIEW,
+        Perm.REQUEST_VIEW,
     }
 )
 
@@ -122,6 +146,8 @@ _OFFICER_WORK = frozenset(
         Perm.MEALS_RECORD,
         Perm.INCIDENT_REPORT,
         Perm.CELL_CONDITION_REPORT,
+        Perm.VISIT_OPERATE,
+        Perm.REQUEST_FILE,
     }
 )
 
@@ -144,6 +170,12 @@ ROLE_PERMS: dict[Role, frozenset[Perm]] = {
         Perm.STAFF_VIEW,
         Perm.BOOKING_RELEASE,
         Perm.CLASSIFICATION_APPROVE,
+        Perm.VISITOR_MANAGE,
+        Perm.VISITOR_BAN,
+        Perm.VISIT_SCHEDULE,
+        Perm.VISIT_AUTHORISE,
+        Perm.VISIT_SUSPEND,
+        Perm.REQUEST_MANAGE,
     },
     Role.OFFICER: _CUSTODY_READ | _OFFICER_WORK,
     Role.BOOKING: _CUSTODY_READ | {Perm.PERSON_EDIT, Perm.BOOKING_CREATE},
@@ -167,9 +199,12 @@ ROLE_PERMS: dict[Role, frozenset[Perm]] = {
         Perm.RESTRAINT_REMOVE,
         Perm.MEALS_RECORD,
         Perm.INCIDENT_REPORT,
+        Perm.REQUEST_FILE,
     },
     Role.COURT: _CUSTODY_READ | {Perm.BOOKING_CREATE, Perm.BOOKING_RELEASE, Perm.ORDERS_EDIT},
-    Role.VISITS: _CUSTODY_READ,
+    # The front desk: the registry, the schedule, checking visitors in and out.
+    Role.VISITS: _CUSTODY_READ
+    | {Perm.VISITOR_MANAGE, Perm.VISIT_SCHEDULE, Perm.VISIT_OPERATE, Perm.REQUEST_FILE},
     # Reads everything but clinical text, and the audit log.
     Role.AUDITOR: _CUSTODY_READ | {Perm.AUDIT_READ, Perm.STAFF_VIEW, Perm.PREA_READ},
     # Users and configuration; no records of people in custody.

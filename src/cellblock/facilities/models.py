@@ -301,6 +301,10 @@ class FacilityPolicy(models.Model):
     visit_length_minutes = models.PositiveSmallIntegerField(default=30)
     visits_per_day = models.PositiveSmallIntegerField(default=1)
     visitors_per_visit = models.PositiveSmallIntegerField(default=2)
+    visits_per_week = models.PositiveSmallIntegerField(default=3)
+    # Visits are booked at least this many hours and at most this many days ahead.
+    visit_booking_min_hours = models.PositiveSmallIntegerField(default=24)
+    visit_booking_max_days = models.PositiveSmallIntegerField(default=14)
     # Inmate requests (LASD).
     request_answer_days = models.PositiveSmallIntegerField(default=15)
     # Moves by an officer need a supervisor's approval unless this is on.

@@ -32,6 +32,9 @@ POLICY_SOURCES: dict[str, str] = {
     "visit_length_minutes": "Mesa Co., Fresno Co.",
     "visits_per_day": "Mesa Co., Fresno Co.",
     "visitors_per_visit": "Mesa Co., Fresno Co.",
+    "visits_per_week": "Mesa Co., Fresno Co. (local number)",
+    "visit_booking_min_hours": "local policy (24 hours ahead)",
+    "visit_booking_max_days": "local policy (14 days ahead)",
     "request_answer_days": "LASD",
     "officer_moves_without_approval": "local policy",
 }
