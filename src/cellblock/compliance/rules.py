@@ -48,6 +48,8 @@ MEALS_MISSED = "meals_missed"
 HUNGER_STRIKE = "hunger_strike"
 FORCED_ENTRY = "forced_entry"
 HOUSING_RULE = "housing_rule"
+VISIT_OVERRUN = "visit_overrun"
+REQUEST_OVERDUE = "request_overdue"
 
 # --- Who must act ------------------------------------------------------------------
 
@@ -57,8 +59,17 @@ MEDIC = "medical"
 CLASSIFICATION = "classification"
 # The officers on the guard posts covering the person's cell or zone this shift.
 OFFICERS_ON_DUTY = "officers_on_duty"
-# The officer escorting a movement, by name.
+# The officer escorting a movement or supervising a visit, by name.
 ESCORT = "escort"
+# The member of staff a request is addressed to by name.
+ADDRESSEE = "addressee"
+# Roles a request may be addressed to besides those above (the staff roles' own codes).
+OFFICER = "officer"
+BOOKING = "booking"
+COURT = "court"
+VISITS = "visits"
+AUDITOR = "auditor"
+ADMIN = "admin"
 
 ROLE_LABELS: dict[str, str] = {
     COMMANDER: "Commander",
@@ -67,6 +78,13 @@ ROLE_LABELS: dict[str, str] = {
     CLASSIFICATION: "Classification",
     OFFICERS_ON_DUTY: "Officers on duty",
     ESCORT: "Escort",
+    ADDRESSEE: "Addressee",
+    OFFICER: "Officers",
+    BOOKING: "Booking",
+    COURT: "Court",
+    VISITS: "Visits desk",
+    AUDITOR: "Auditor",
+    ADMIN: "Administrator",
 }
 
 # Observation levels (the suicide-risk flag's detail, or "general").
@@ -120,6 +138,8 @@ UNITS: dict[str, str] = {
     HUNGER_STRIKE: "meals",
     FORCED_ENTRY: "min",
     HOUSING_RULE: "min",
+    VISIT_OVERRUN: "min",
+    REQUEST_OVERDUE: "days",
 }
 
 
@@ -196,6 +216,11 @@ RULES: dict[str, Rule] = {
             HOUSING_RULE, "Housing rule broken", (CLASSIFICATION, SUPERVISOR),
             fixed="housing rule book (docs/housing.md)",
         ),
+        _rule(VISIT_OVERRUN, "Visit over its time", (ESCORT, SUPERVISOR), "visit_length_minutes"),
+        # The addressee: the named member of staff, or everyone holding the role addressed
+        # (the commander once the request was escalated).
+        _rule(REQUEST_OVERDUE, "Request unanswered past its deadline", (ADDRESSEE,),
+              "request_answer_days"),
     )
 }  # fmt: skip
 
@@ -218,6 +243,8 @@ class Limits:
     formal_count_grace_minutes: int = 30
     meals_missed_referral: int = 3
     hunger_strike_meals: int = 9
+    visit_length_minutes: int = 30
+    request_answer_days: int = 15
 
 
 @dataclass(frozen=True)
@@ -262,7 +289,8 @@ class Held:
     recent_checks: tuple[dt.datetime, ...] = ()
     solitary: Streak = NO_STREAK
     exercise_missed: Streak = NO_STREAK
-    # The last time they went to the visit room (None: never in this booking).
+    # The last visit: out to the visit room, or a visit started (in a room or their cell).
+    # None: never in this booking.
     last_visit_at: dt.datetime | None = None
     # Meals refused or missed in a row, since the first of them.
     meals_without: Streak = NO_STREAK
@@ -336,6 +364,38 @@ class ReviewFact:
 
 
 @dataclass(frozen=True)
+class VisitFact:
+    """A visit in progress: when it started and when its booked length runs out."""
+
+    key: str
+    booking: str
+    name: str
+    place: str
+    started_at: dt.datetime
+    due_end_at: dt.datetime
+    # The length booked, in minutes (the policy's, or longer for legal visits or an override).
+    minutes: int
+    escort: str = ""
+    where: Where | None = None
+
+
+@dataclass(frozen=True)
+class RequestFact:
+    """A request or grievance still waiting for staff, with its deadline and addressee."""
+
+    number: str
+    booking: str
+    name: str
+    subject: str
+    due_at: dt.datetime
+    # A role code (ROLE_LABELS) or "" when addressed to ``addressee`` by name.
+    addressee_role: str = ""
+    addressee: str = ""
+    escalated: bool = False
+    where: Where | None = None
+
+
+@dataclass(frozen=True)
 class Facts:
     now: dt.datetime
     # The facility-local date of ``now``.
@@ -350,6 +410,8 @@ class Facts:
     posts: Sequence[PostFact] = ()
     incidents: Sequence[IncidentFact] = ()
     reviews: Sequence[ReviewFact] = ()
+    visits: Sequence[VisitFact] = ()
+    requests: Sequence[RequestFact] = ()
 
 
 # --- Alerts ----------------------------------------------------------------------
@@ -516,6 +578,17 @@ POST_MESSAGE = "{post} has {on} of the {required} officers it needs this shift."
 MEALS_MESSAGE = "{name} has gone without {count} meals in a row: refer to medical."
 HUNGER_MESSAGE = "{name} has gone without {count} meals in a row: treat as a hunger strike."
 FORCED_MESSAGE = "Unauthorised entry into {place} ({number}) waits for the commander's review."
+VISIT_AT_LIMIT_MESSAGE = (
+    "{name}'s visit in {place} has reached its {limit} min: the escort must end it now."
+)
+VISIT_OVERRUN_MESSAGE = (
+    "{name}'s visit in {place} has run {span} over its {limit} min: the escort must end it now."
+)
+REQUEST_OVERDUE_MESSAGE = (
+    "{number} from {name} ({subject}) is unanswered past its {limit}-day deadline "
+    "({days} overdue); it waits for {addressee}."
+)
+REQUEST_ESCALATED = " It was escalated to the commander."
 
 
 # --- Rules about one person -------------------------------------------------------
@@ -704,7 +777,7 @@ PERSON_RULES: tuple[Callable[[Held, Facts], list[Alert]], ...] = (
 )
 
 
-# --- Rules about restraints, movements, counts, posts, incidents, reviews ----------
+# --- Rules about restraints, movements, counts, posts, incidents, reviews, visits --
 
 
 def restraint_alerts(restraint: RestraintFact, facts: Facts) -> list[Alert]:
@@ -837,6 +910,55 @@ def housing_rule(review: ReviewFact, facts: Facts) -> list[Alert]:
     return [replace(alert, title=f"{alert.title}: {review.code.replace('_', ' ')}")]
 
 
+def visit_overrun(visit: VisitFact, facts: Facts) -> list[Alert]:
+    # Due at the end of its length: the officer is prompted at that minute, not after it.
+    if facts.now < visit.due_end_at:
+        return []
+    minutes = _minutes(facts.now - visit.due_end_at)
+    values = {"name": visit.name, "place": visit.place, "limit": visit.minutes}
+    message = (
+        VISIT_OVERRUN_MESSAGE.format(span=figure_text(minutes, "min"), **values)
+        if minutes
+        else VISIT_AT_LIMIT_MESSAGE.format(**values)
+    )
+    return [
+        _alert(
+            # At the limit it is time to end it; past the limit the rule is broken.
+            VISIT_OVERRUN, severity=BREACH if minutes else WARNING, number=minutes,
+            limit=visit.minutes, since=visit.due_end_at, key=f"{visit.booking}:{visit.key}",
+            message=message, booking=visit.booking, person=visit.name, where=visit.where,
+            place=visit.place, named={ESCORT: (visit.escort,)} if visit.escort else None,
+        )
+    ]  # fmt: skip
+
+
+def request_overdue(request: RequestFact, facts: Facts) -> list[Alert]:
+    if facts.now < request.due_at:
+        return []
+    days = (facts.now - request.due_at).days
+    limit = facts.limits.request_answer_days
+    if request.addressee_role:
+        role = request.addressee_role
+        addressee = f"the {ROLE_LABELS.get(role, role).lower()}"
+        who = Responsible(role)
+    else:
+        addressee = request.addressee
+        who = Responsible(ADDRESSEE, (request.addressee,) if request.addressee else ())
+    message = REQUEST_OVERDUE_MESSAGE.format(
+        number=request.number, name=request.name, subject=request.subject, limit=limit,
+        days=_plural(days, "day"), addressee=addressee,
+    )  # fmt: skip
+    if request.escalated:
+        message += REQUEST_ESCALATED
+    alert = _alert(
+        REQUEST_OVERDUE, severity=BREACH, number=days, limit=limit, since=request.due_at,
+        key=request.number, message=message, booking=request.booking, person=request.name,
+        where=request.where,
+    )  # fmt: skip
+    # Whoever the request is addressed to must answer it: a named person or a role.
+    return [replace(alert, responsible=(who,))]
+
+
 # --- Everything at once ------------------------------------------------------------
 
 
@@ -863,4 +985,8 @@ def evaluate(facts: Facts) -> list[Alert]:
         found += forced_entry(incident, facts)
     for review in facts.reviews:
         found += housing_rule(review, facts)
+    for visit in facts.visits:
+        found += visit_overrun(visit, facts)
+    for request in facts.requests:
+        found += request_overdue(request, facts)
     return sorted(found, key=sort_key)

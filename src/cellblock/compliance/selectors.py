@@ -3,8 +3,9 @@
 ``alerts(facility, now)`` reads everything the rules need in a fixed number of
 queries, whatever the population (the people held with their cell, light,
 last sighting and last visit in one query; the solitary clock in two to four;
-restraints, overdue movements, counts, posts, meals, forced entries and
-housing alerts in one to three each), hands plain facts to
+restraints, overdue movements, counts, posts, meals, forced entries, housing
+alerts, visits in progress and waiting requests in one to three each), hands
+plain facts to
 ``compliance.rules.evaluate`` and names who must act.  Nothing here decides a
 rule.  Observation levels come from ``custody.selectors.rounds`` (level_for,
 interval_for); posts, missed counts and meals from their own selectors
@@ -60,6 +61,8 @@ from cellblock.custody.selectors.rounds import LEVEL_FLAGS, Level, interval_for,
 from cellblock.facilities.models import CellFeature, Facility, FacilityPolicy, FeatureStatus
 from cellblock.housing.models import BedAssignment, HousingReview
 from cellblock.incidents.models import Incident, IncidentKind, IncidentOrigin
+from cellblock.requests.models import WAITING_STATUSES, InmateRequest
+from cellblock.visits.models import Visit, VisitStatus
 
 # A row of ``.values()``.
 Row = Mapping[str, Any]
@@ -100,6 +103,7 @@ def held_people(facility: Facility, *, booking: Booking | None = None) -> list[R
     mine = OuterRef("pk")
     movements = Movement.objects.filter(booking_id=mine)
     seen = RoundCheck.objects.filter(booking_id=mine, status__in=SEEN_STATUSES)
+    visits = Visit.objects.filter(booking_id=mine, started_at__isnull=False)
     return list(
         held_bookings(facility, booking=booking).annotate(
             bed_now=FilteredRelation(
@@ -130,12 +134,14 @@ def held_people(facility: Facility, *, booking: Booking | None = None) -> list[R
             last_visit=_latest(
                 movements.filter(destination=Destination.VISIT_ROOM), "-left_at", "left_at"
             ),
+            # A visit in the person's own cell takes them nowhere: its start counts too.
+            last_visit_started=_latest(visits, "-started_at", "started_at"),
         )
         .values(
             "pk", "booking_number", "booked_at", "custody_level", "person__given_name",
             "person__family_name", "person__date_of_birth", "housed_since", "cell_id",
             "cell_code", "unit_code", "zone_id", "restrictive", "shares_cell", "lit", "last_seen",
-            "last_return", "out_since", "last_visit",
+            "last_return", "out_since", "last_visit", "last_visit_started",
         )
         .order_by("booking_number")
     )  # fmt: skip
@@ -202,6 +208,7 @@ def _people_facts(
         sightings = [at for at in (row["last_seen"], row["last_return"], housed) if at]
         run = streaks.get(row["pk"], solitary.Streaks())
         count, since = meals.get(row["pk"], (0, None))
+        visits = [at for at in (row["last_visit"], row["last_visit_started"]) if at]
         found.append(
             rules.Held(
                 booking=row["booking_number"], name=_name(row), booked_at=row["booked_at"],
@@ -212,7 +219,7 @@ def _people_facts(
                 recent_checks=watch.get(row["pk"], ()),
                 solitary=rules.NO_STREAK if row["shares_cell"] else run.solitary,
                 exercise_missed=run.exercise_missed,
-                last_visit_at=row["last_visit"], meals_without=rules.Streak(count, since),
+                last_visit_at=max(visits, default=None), meals_without=rules.Streak(count, since),
             )
         )  # fmt: skip
     return found
@@ -356,13 +363,80 @@ def _review_facts(
     ]  # fmt: skip
 
 
+def _visit_facts(
+    facility: Facility, where: dict[str, rules.Where | None], booking: Booking | None
+) -> list[rules.VisitFact]:
+    """Visits in progress (the rule decides which are over their time): one query."""
+    found = Visit.objects.filter(
+        facility=facility, status=VisitStatus.IN_PROGRESS, started_at__isnull=False
+    )
+    if booking is not None:
+        found = found.filter(booking=booking)
+    facts = []
+    for row in found.values(
+        "public_id", "booking__booking_number", "booking__person__given_name",
+        "booking__person__family_name", "starts_at", "ends_at", "started_at", "room__name",
+        "room__zone_id", "cell__code", "escort__full_name", "escort__username",
+    ).order_by("started_at"):  # fmt: skip
+        started: dt.datetime | None = row["started_at"]
+        if started is None:
+            continue
+        length = row["ends_at"] - row["starts_at"]
+        number = row["booking__booking_number"]
+        if row["room__name"] is not None:
+            place = row["room__name"]
+            at = rules.Where(place, row["room__zone_id"], None)
+        else:
+            # In the person's own cell.
+            at = where.get(number)
+            place = at.label if at else f"cell {row['cell__code']}"
+        facts.append(
+            rules.VisitFact(
+                key=str(row["public_id"]), booking=number,
+                name=_name(row, "booking__person__"), place=place,
+                started_at=started, due_end_at=started + length,
+                minutes=int(length.total_seconds() // 60),
+                escort=row["escort__full_name"] or row["escort__username"] or "", where=at,
+            )
+        )  # fmt: skip
+    return facts
+
+
+def _request_facts(
+    facility: Facility, where: dict[str, rules.Where | None], booking: Booking | None
+) -> list[rules.RequestFact]:
+    """Requests and grievances still waiting for staff (the rule reads the deadline): one query."""
+    found = InmateRequest.objects.filter(facility=facility, status__in=WAITING_STATUSES)
+    if booking is not None:
+        found = found.filter(booking=booking)
+    return [
+        rules.RequestFact(
+            number=row["number"], booking=row["booking__booking_number"],
+            name=_name(row, "booking__person__"), subject=row["subject"], due_at=row["due_at"],
+            addressee_role=row["addressee_role"],
+            addressee=row["addressee__full_name"] or row["addressee__username"] or "",
+            escalated=row["escalated_at"] is not None,
+            where=where.get(row["booking__booking_number"]),
+        )
+        for row in found.values(
+            "number", "booking__booking_number", "booking__person__given_name",
+            "booking__person__family_name", "subject", "due_at", "addressee_role",
+            "addressee__full_name", "addressee__username", "escalated_at",
+        ).order_by("due_at", "number")
+    ]  # fmt: skip
+
+
 # --- Who must act -------------------------------------------------------------------
 
 
-def _staff_by_role(facility: Facility) -> dict[str, tuple[str, ...]]:
-    """Commanders, supervisors, medics and classification staff of the facility, by name."""
+def _staff_by_role(facility: Facility, extra: Iterable[str] = ()) -> dict[str, tuple[str, ...]]:
+    """Commanders, supervisors, medics and classification staff of the facility, by name.
+
+    ``extra`` adds other roles by their code (the roles requests are addressed to).
+    """
     names: dict[str, list[str]] = defaultdict(list)
     wanted: dict[str, str] = {role.value: code for code, role in NAMED_ROLES.items()}
+    wanted |= {code: code for code in extra if code in Role.values}
     for role, full_name, username in (
         Membership.objects.filter(
             facility=facility, active=True, user__is_active=True, role__in=list(wanted)
@@ -437,6 +511,8 @@ def facts_of(
         posts=_post_facts(board) if booking is None else (),
         incidents=_incident_facts(facility) if booking is None else (),
         reviews=_review_facts(facility, where, booking),
+        visits=_visit_facts(facility, where, booking),
+        requests=_request_facts(facility, where, booking),
     )  # fmt: skip
     return facts, board
 
@@ -448,10 +524,12 @@ def alerts(
 
     Who must act is named: the facility's commanders, supervisors, medics and
     classification staff, the officers on the posts covering the person's cell
-    or zone this shift, the escort of a movement.
+    or zone this shift, the escort of a movement or a visit, the staff a
+    request is addressed to.
     """
     facts, board = facts_of(facility, now, booking=booking)
-    return _named(rules.evaluate(facts), _staff_by_role(facility), board)
+    addressed = {request.addressee_role for request in facts.requests if request.addressee_role}
+    return _named(rules.evaluate(facts), _staff_by_role(facility, addressed), board)
 
 
 @dataclass(frozen=True)

@@ -1,11 +1,13 @@
 """The compliance sweep: remember, for the report, when each alert opened and cleared.
 
 Alerts are derived from the facts whenever they are asked for; the sweep
-writes their history.  Each run opens an episode for every alert not yet
-open, refreshes the open ones (last seen, worst figure, severity, message)
-and clears those whose condition is gone, and records one audit event that
-says what opened and what cleared.  The ``cellblock compliance sweep``
-command runs it on a schedule; supervisors can run it from the report page.
+writes their history.  Each run first sends the requests left unanswered
+past their deadline up to the commander (``requests_escalate_overdue``),
+then opens an episode for every alert not yet open, refreshes the open ones
+(last seen, worst figure, severity, message) and clears those whose
+condition is gone, and records one audit event that says what opened, what
+cleared and what was escalated.  The ``cellblock compliance sweep`` command
+runs it on a schedule; supervisors can run it from the report page.
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ from cellblock.core import clock
 from cellblock.core.errors import PermissionDenied
 from cellblock.core.roles import Perm
 from cellblock.facilities.models import Facility
+from cellblock.requests.services import requests_escalate_overdue
 
 SWEEP_DENIED = "Running the compliance sweep at {facility} needs a supervisor or the commander."
 # How many subjects the audit event lists by name (the counts are always complete).
@@ -43,6 +46,8 @@ class SweepResult:
     kept: int = 0
     # A newer sweep had already written its findings: this one wrote nothing.
     superseded: bool = False
+    # The numbers of the requests this sweep escalated to the commander.
+    escalated: list[str] = field(default_factory=list)
 
     @property
     def open_now(self) -> int:
@@ -51,7 +56,7 @@ class SweepResult:
     def as_data(self) -> dict[str, object]:
         return {
             "opened": len(self.opened), "cleared": len(self.cleared), "open": self.open_now,
-            "superseded": self.superseded,
+            "superseded": self.superseded, "escalated": len(self.escalated),
         }  # fmt: skip
 
 
@@ -75,6 +80,10 @@ def compliance_sweep(*, actor: User | None, facility: Facility) -> SweepResult:
     if actor is not None and Perm.COMPLIANCE_SWEEP not in actor.perms_at(facility.pk):
         raise PermissionDenied(SWEEP_DENIED.format(facility=facility.name), code="missing_role")
     now = clock.now()
+    # Overdue requests go up to the commander first, so their alerts name who must act now.
+    escalated = sorted(
+        request.number for request in requests_escalate_overdue(facility=facility, now=now)
+    )
     # Read first, outside the transaction: the rules read much and lock nothing.
     # Keyed as the episode column stores them (a housing rule's subject can be long).
     found = {alert.subject[:SUBJECT_LENGTH]: alert for alert in alerts(facility, now)}
@@ -90,7 +99,7 @@ def compliance_sweep(*, actor: User | None, facility: Facility) -> SweepResult:
         episodes = AlertEpisode.objects.filter(facility=facility)
         if episodes.filter(Q(last_seen_at__gt=now) | Q(cleared_at__gt=now)).exists():
             # A sweep that read later has written already; its picture is the newer one.
-            return SweepResult(facility=facility, at=now, superseded=True)
+            return SweepResult(facility=facility, at=now, superseded=True, escalated=escalated)
         open_now = {
             e.subject: e for e in episodes.select_for_update().filter(cleared_at__isnull=True)
         }
@@ -128,13 +137,14 @@ def compliance_sweep(*, actor: User | None, facility: Facility) -> SweepResult:
         )
         result = SweepResult(
             facility=facility, at=now, opened=sorted(opened),
-            cleared=sorted(e.subject for e in cleared), kept=len(kept),
+            cleared=sorted(e.subject for e in cleared), kept=len(kept), escalated=escalated,
         )  # fmt: skip
         audit_record(
             actor=actor, action="compliance.sweep", obj=facility, facility=facility,
             changes={
                 **result.as_data(), "opened_subjects": _listed(result.opened),
                 "cleared_subjects": _listed(result.cleared),
+                "escalated_requests": _listed(result.escalated),
             },
         )  # fmt: skip
     return result

@@ -1,4 +1,4 @@
-"""Facts written straight into the custody records, as the shift's pages would leave them."""
+"""Facts written straight into the records, as the shift's pages would leave them."""
 
 from __future__ import annotations
 
@@ -22,6 +22,8 @@ from cellblock.facilities import services as facility_services
 from cellblock.facilities.models import Cell
 from cellblock.housing.models import BedAssignment
 from cellblock.housing.services import bed_assign
+from cellblock.requests.models import FiledVia, InmateRequest, RequestKind
+from cellblock.visits.models import RoomKind, Visit, VisitKind, VisitRoom, VisitStatus
 
 
 def lower_level(site: SmallFacility) -> Cell:
@@ -77,4 +79,50 @@ def seen(
     return RoundCheck.objects.create(
         booking=booking, cell=cell, checked_at=at, checked_by=by, status=CheckStatus.SEEN_WELL,
         welfare_contact=welfare,
+    )  # fmt: skip
+
+
+def visit_room(site: SmallFacility) -> VisitRoom:
+    return VisitRoom.objects.get_or_create(
+        facility=site.facility, code="VR1",
+        defaults={"name": "Visit room 1", "kind": RoomKind.CONTACT, "capacity": 4},
+    )[0]  # fmt: skip
+
+
+def visiting(
+    booking: Booking,
+    *,
+    started_at: dt.datetime,
+    minutes: int = 20,
+    escort: User | None = None,
+    room: VisitRoom | None = None,
+    status: str = VisitStatus.IN_PROGRESS,
+) -> Visit:
+    """A visit under way since ``started_at``, booked for ``minutes`` (in the cell if no room)."""
+    cell = None if room else BedAssignment.objects.get(booking=booking, ended_at__isnull=True)
+    return Visit.objects.create(
+        facility=booking.facility, booking=booking,
+        kind=VisitKind.CONTACT if room else VisitKind.IN_CELL, status=status, room=room,
+        cell=cell.bed.cell if cell else None, starts_at=started_at,
+        ends_at=started_at + dt.timedelta(minutes=minutes), requested_at=started_at,
+        started_at=started_at, escort=escort,
+    )  # fmt: skip
+
+
+def request_filed(
+    booking: Booking,
+    *,
+    filed_at: dt.datetime,
+    days: int = 15,
+    number: str = "TST-REQ-2026-0001",
+    role: str = "commander",
+    addressee: User | None = None,
+) -> InmateRequest:
+    """A request filed at ``filed_at``, due ``days`` later, addressed to a role or a person."""
+    return InmateRequest.objects.create(
+        facility=booking.facility, booking=booking, number=number, kind=RequestKind.REQUEST,
+        subject="Speak with the Hokage", text="About my assignment.",
+        addressee_role="" if addressee else role, addressee=addressee,
+        filed_via=FiledVia.OFFICER, filed_at=filed_at,
+        due_at=filed_at + dt.timedelta(days=days),
     )  # fmt: skip

@@ -28,8 +28,10 @@ from cellblock.facilities.models import FeatureStatus
 from cellblock.facilities.services import cell_create, cell_feature_set
 from cellblock.housing.models import HousingReview
 from cellblock.incidents.models import Incident, IncidentKind, IncidentOrigin
+from cellblock.requests.models import RequestStatus
+from cellblock.visits.models import VisitStatus
 
-from .support import out, put_in_isolation, restrain, seen
+from .support import out, put_in_isolation, request_filed, restrain, seen, visit_room, visiting
 
 pytestmark = pytest.mark.django_db
 
@@ -412,6 +414,131 @@ def test_open_housing_alerts_are_on_the_board_until_resolved(site, hold, clock):
     assert found(site, rules.HOUSING_RULE) == []
 
 
+# --- 18. Visits over their time --------------------------------------------------------------
+
+SECOND = dt.timedelta(seconds=1)
+
+
+@pytest.mark.parametrize(
+    ("after", "number"),
+    [(-SECOND, None), (dt.timedelta(0), 0), (MINUTE - SECOND, 0), (MINUTE, 1), (2 * MINUTE, 2)],
+)
+def test_a_visit_alerts_at_exactly_its_due_end_and_names_its_escort(
+    site, hold, clock, officer, supervisor, after, number
+):
+    kakashi = hold("Hatake")
+    room = visit_room(site)
+    visiting(kakashi, started_at=NOW, minutes=20, escort=officer, room=room)
+    clock.move_to(NOW + dt.timedelta(minutes=20) + after)
+    hits = found(site, rules.VISIT_OVERRUN)
+    assert [a.number for a in hits] == ([] if number is None else [number])
+    if hits:
+        alert = hits[0]
+        assert (alert.since, alert.limit, alert.place) == (
+            NOW + dt.timedelta(minutes=20), 20, "Visit room 1"
+        )  # fmt: skip
+        assert [(r.role, r.names) for r in alert.responsible] == [
+            (rules.ESCORT, ("Olly Officer",)), (rules.SUPERVISOR, ("Sam Supervisor",))
+        ]  # fmt: skip
+
+
+def test_the_overrun_counts_from_when_the_visit_really_started_and_clears_when_it_ends(
+    site, hold, clock, officer
+):
+    kakashi = hold("Hatake")
+    # Booked for noon, started ten minutes late: due at 12:30, not 12:20.
+    late_start = NOW + dt.timedelta(minutes=10)
+    visit = visiting(kakashi, started_at=late_start, minutes=20, escort=officer)
+    visit.starts_at = NOW
+    visit.ends_at = NOW + dt.timedelta(minutes=20)
+    visit.save(update_fields=["starts_at", "ends_at"])
+    clock.move_to(NOW + dt.timedelta(minutes=30) - SECOND)
+    assert found(site, rules.VISIT_OVERRUN) == []
+    clock.move_to(NOW + dt.timedelta(minutes=33))
+    alert = found(site, rules.VISIT_OVERRUN)[0]
+    # In his own cell: the place is the cell.
+    assert (alert.number, alert.place, alert.booking) == (3, "A1 / A1-1", kakashi.booking_number)
+    visit.status, visit.ended_at = VisitStatus.ENDED, NOW + dt.timedelta(minutes=33)
+    visit.save(update_fields=["status", "ended_at"])
+    assert found(site, rules.VISIT_OVERRUN) == []
+
+
+# --- 19. Requests past their deadline ---------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("after", "days"),
+    [(-SECOND, None), (dt.timedelta(0), 0), (dt.timedelta(hours=23), 0), (dt.timedelta(days=1), 1)],
+)
+def test_a_request_unanswered_past_fifteen_days_alerts_its_addressee(
+    site, hold, clock, commander, after, days
+):
+    kakashi = hold("Hatake")
+    request_filed(kakashi, filed_at=NOW, role="commander")
+    clock.move_to(NOW + dt.timedelta(days=15) + after)
+    hits = found(site, rules.REQUEST_OVERDUE)
+    assert [a.number for a in hits] == ([] if days is None else [days])
+    if hits:
+        assert hits[0].since == NOW + dt.timedelta(days=15)
+        assert [(r.role, r.label, r.names) for r in hits[0].responsible] == [
+            (rules.COMMANDER, "Commander", ("Cara Commander",))
+        ]
+
+
+def test_an_overdue_request_names_a_named_addressee_or_everyone_holding_the_role(
+    site, hold, clock, supervisor, visits_clerk
+):
+    kakashi = hold("Hatake")
+    request_filed(kakashi, filed_at=NOW, number="TST-REQ-2026-0001", addressee=supervisor)
+    request_filed(kakashi, filed_at=NOW, number="TST-REQ-2026-0002", role="visits")
+    clock.move_to(NOW + dt.timedelta(days=16))
+    hits = {a.subject: a for a in found(site, rules.REQUEST_OVERDUE)}
+    named = hits["request_overdue:TST-REQ-2026-0001"]
+    assert [(r.role, r.names) for r in named.responsible] == [
+        (rules.ADDRESSEE, ("Sam Supervisor",))
+    ]
+    assert named.message.endswith("it waits for Sam Supervisor.")
+    desk = hits["request_overdue:TST-REQ-2026-0002"]
+    assert [(r.role, r.names) for r in desk.responsible] == [(rules.VISITS, ("Vic Visits",))]
+
+
+def test_an_answered_request_is_not_overdue(site, hold, clock):
+    request = request_filed(hold("Hatake"), filed_at=NOW)
+    clock.move_to(NOW + dt.timedelta(days=20))
+    assert len(found(site, rules.REQUEST_OVERDUE)) == 1
+    request.status, request.answered_at = RequestStatus.ANSWERED, NOW + dt.timedelta(days=20)
+    request.save(update_fields=["status", "answered_at"])
+    assert found(site, rules.REQUEST_OVERDUE) == []
+
+
+def test_a_visit_in_the_cell_counts_as_a_visit(site, hold, clock, officer):
+    kakashi = hold("Hatake")
+    visiting(
+        kakashi, started_at=NOW + dt.timedelta(days=10), escort=officer,
+        status=VisitStatus.COMPLETED,
+    )  # fmt: skip
+    clock.move_to(NOW + dt.timedelta(days=31))
+    assert found(site, rules.NO_VISITS, booking=kakashi) == []
+    clock.move_to(NOW + dt.timedelta(days=40))
+    hits = found(site, rules.NO_VISITS, booking=kakashi)
+    assert [(a.number, a.since) for a in hits] == [(30, NOW + dt.timedelta(days=40))]
+
+
+def test_the_latest_of_a_visit_room_trip_and_a_visit_started_is_the_last_visit(
+    site, hold, clock, officer
+):
+    kakashi = hold("Hatake")
+    out(kakashi, Destination.VISIT_ROOM, NOW + dt.timedelta(days=5),
+        NOW + dt.timedelta(days=5, minutes=30))  # fmt: skip
+    visiting(
+        kakashi, started_at=NOW + dt.timedelta(days=2), escort=officer,
+        status=VisitStatus.COMPLETED,
+    )  # fmt: skip
+    clock.move_to(NOW + dt.timedelta(days=35))
+    hits = found(site, rules.NO_VISITS, booking=kakashi)
+    assert [a.since for a in hits] == [NOW + dt.timedelta(days=35)]
+
+
 # --- One person, and the cost ----------------------------------------------------------------
 
 
@@ -439,3 +566,34 @@ def test_the_alerts_take_the_same_queries_for_two_people_or_twenty(
     with django_assert_num_queries(len(two.captured_queries)):
         found_now = alerts(site.facility, NOW)
     assert len({a.booking for a in found_now} - {None}) == 20
+
+
+def test_visits_and_requests_cost_the_same_queries_for_one_or_many(
+    site, hold, clock, officer, supervisor, medic, visits_clerk, django_assert_num_queries
+):
+    clock.move_to(NOW - dt.timedelta(days=20))
+    site.cells.append(cell_create(actor=None, unit=site.unit, code="A1-9", beds=20))
+    people = [hold(f"Extra{n}", given_name="Genin") for n in range(6)]
+    room = visit_room(site)
+    clock.move_to(NOW - dt.timedelta(hours=1))
+    visiting(people[0], started_at=clock_module.now(), escort=officer, room=room)
+    request_filed(people[0], filed_at=NOW - dt.timedelta(days=20))
+    clock.move_to(NOW)
+    with CaptureQueriesContext(connection) as one:
+        alerts(site.facility, NOW)
+    assert {a.rule for a in alerts(site.facility, NOW)} >= {
+        rules.VISIT_OVERRUN, rules.REQUEST_OVERDUE
+    }  # fmt: skip
+    roles = ["medical", "visits", "supervisor", "officer", "classification"]
+    for n, person in enumerate(people[1:], start=1):
+        visiting(person, started_at=NOW - dt.timedelta(minutes=5 * n), escort=supervisor)
+        request_filed(
+            person, filed_at=NOW - dt.timedelta(days=15 + n), number=f"TST-REQ-2026-{n + 1:04}",
+            role=roles[n - 1], addressee=medic if n == 5 else None,
+        )  # fmt: skip
+    with django_assert_num_queries(len(one.captured_queries)):
+        found_now = alerts(site.facility, NOW)
+    assert len([a for a in found_now if a.rule == rules.REQUEST_OVERDUE]) == 6
+    # Twenty minutes booked: those started an hour, 25 and 20 minutes ago are at or past it.
+    overruns = sorted(a.number for a in found_now if a.rule == rules.VISIT_OVERRUN)
+    assert overruns == [0, 5, 40]

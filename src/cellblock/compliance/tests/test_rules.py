@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import replace
+from pathlib import Path
 
 import pytest
 
@@ -18,12 +19,16 @@ from cellblock.compliance.rules import (
     Limits,
     OpenMovement,
     PostFact,
+    RequestFact,
     RestraintFact,
     ReviewFact,
     Streak,
+    VisitFact,
     Where,
 )
 from cellblock.facilities.policy import POLICY_SOURCES
+
+DOCS = Path(__file__).resolve().parents[4] / "docs" / "compliance.md"
 
 NOW = dt.datetime(2026, 3, 14, 12, 0, tzinfo=dt.UTC)
 TODAY = NOW.date()
@@ -63,7 +68,7 @@ def only(alerts: list[rules.Alert], code: str) -> rules.Alert:
 
 
 def test_every_rule_has_a_title_a_source_and_someone_to_act():
-    assert len(rules.RULES) == 18  # 17 rules; meals has a referral and a hunger-strike level
+    assert len(rules.RULES) == 20  # 19 rules; meals has a referral and a hunger-strike level
     for code, rule in rules.RULES.items():
         assert rule.code == code
         assert rule.title
@@ -71,6 +76,12 @@ def test_every_rule_has_a_title_a_source_and_someone_to_act():
         assert rule.who
         assert all(role in rules.ROLE_LABELS for role in rule.who)
         assert rule.unit in ("h", "days", "min", "officers", "meals")
+
+
+def test_the_rule_table_in_the_docs_lists_every_rule_code():
+    rows = [line for line in DOCS.read_text().splitlines() if line.startswith("| `")]
+    documented = [row.split("`")[1] for row in rows]
+    assert sorted(documented) == sorted(rules.RULES)
 
 
 def test_sources_come_from_the_policy_where_a_policy_number_sets_the_limit():
@@ -82,6 +93,8 @@ def test_sources_come_from_the_policy_where_a_policy_number_sets_the_limit():
     assert rules.RULES[rules.EXERCISE_MISSED].source == "Mandela Rule 23"
     assert rules.RULES[rules.DARK_CELL].source == "Mandela Rule 43(1)(c)"
     assert "Havana Rule 67" in rules.RULES[rules.CHILD_IN_SOLITARY].source
+    assert rules.RULES[rules.VISIT_OVERRUN].source == "Mesa Co., Fresno Co."
+    assert rules.RULES[rules.REQUEST_OVERDUE].source == "LASD"
 
 
 def test_a_person_held_by_the_rules_raises_nothing():
@@ -459,6 +472,135 @@ def test_open_housing_alerts_show_on_the_board_with_their_own_code():
     assert alert.title == "Housing rule broken: keep separate"
     assert alert.message == "Sasuke shares a cell with Naruto."
     assert alert.subject == "housing_rule:keep_separate:9:TST-2026-000003"
+
+
+# --- 18. Visits over their time -----------------------------------------------------
+
+
+def visit(**kwargs: object) -> VisitFact:
+    started = NOW - dt.timedelta(minutes=20)
+    base = VisitFact(
+        key="v1", booking="KON-2026-000001", name="Kakashi Hatake", place="Visit room 1",
+        started_at=started, due_end_at=started + dt.timedelta(minutes=20), minutes=20,
+        escort="Hiroki",
+    )  # fmt: skip
+    return replace(base, **kwargs)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    ("started_ago", "expected"),
+    [
+        (dt.timedelta(minutes=20) - dt.timedelta(seconds=1), None),
+        (dt.timedelta(minutes=20), (WARNING, 0)),
+        (dt.timedelta(minutes=21) - dt.timedelta(seconds=1), (WARNING, 0)),
+        (dt.timedelta(minutes=21), (BREACH, 1)),
+        (dt.timedelta(minutes=22), (BREACH, 2)),
+    ],
+)
+def test_a_visit_alerts_at_exactly_its_due_end_counting_whole_minutes_over(started_ago, expected):
+    started = NOW - started_ago
+    fact = visit(started_at=started, due_end_at=started + dt.timedelta(minutes=20))
+    found = rules.evaluate(facts(visits=[fact]))
+    if expected is None:
+        assert found == []
+        return
+    alert = only(found, rules.VISIT_OVERRUN)
+    assert (alert.severity, alert.number) == expected
+    assert (alert.unit, alert.limit, alert.limit_text) == ("min", 20, "limit 20 min")
+    assert alert.since == started + dt.timedelta(minutes=20)
+    assert alert.subject == "visit_overrun:KON-2026-000001:v1"
+    assert (alert.booking, alert.person, alert.place) == (
+        "KON-2026-000001", "Kakashi Hatake", "Visit room 1"
+    )  # fmt: skip
+    assert alert.responsible == (
+        rules.Responsible(rules.ESCORT, ("Hiroki",)), rules.Responsible(rules.SUPERVISOR)
+    )  # fmt: skip
+
+
+def test_the_overrun_message_prompts_the_escort_at_the_limit_and_counts_after_it():
+    at_limit = only(rules.evaluate(facts(visits=[visit()])), rules.VISIT_OVERRUN)
+    assert at_limit.message == rules.VISIT_AT_LIMIT_MESSAGE.format(
+        name="Kakashi Hatake", place="Visit room 1", limit=20
+    )
+    late = visit(started_at=NOW - dt.timedelta(minutes=27), due_end_at=NOW - MINUTE * 7)
+    alert = only(rules.evaluate(facts(visits=[late])), rules.VISIT_OVERRUN)
+    assert alert.message == (
+        "Kakashi Hatake's visit in Visit room 1 has run 7 min over its 20 min: "
+        "the escort must end it now."
+    )
+
+
+def test_a_visit_without_an_escort_still_names_the_supervisors():
+    alert = only(rules.evaluate(facts(visits=[visit(escort="")])), rules.VISIT_OVERRUN)
+    assert alert.responsible == (
+        rules.Responsible(rules.ESCORT), rules.Responsible(rules.SUPERVISOR)
+    )  # fmt: skip
+
+
+# --- 19. Requests past their deadline ---------------------------------------------------
+
+
+def request(**kwargs: object) -> RequestFact:
+    base = RequestFact(
+        number="KON-REQ-2026-0001", booking="KON-2026-000001", name="Kakashi Hatake",
+        subject="Speak with the Hokage", due_at=NOW, addressee_role=rules.COMMANDER,
+    )  # fmt: skip
+    return replace(base, **kwargs)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    ("overdue_by", "days"),
+    [
+        (-dt.timedelta(seconds=1), None),
+        (dt.timedelta(0), 0),
+        (dt.timedelta(hours=23, minutes=59), 0),
+        (dt.timedelta(days=1), 1),
+        (dt.timedelta(days=6, hours=5), 6),
+    ],
+)
+def test_a_request_alerts_from_its_deadline_counting_whole_days_overdue(overdue_by, days):
+    due = NOW - overdue_by
+    found = rules.evaluate(facts(requests=[request(due_at=due)]))
+    if days is None:
+        assert found == []
+        return
+    alert = only(found, rules.REQUEST_OVERDUE)
+    assert (alert.severity, alert.number, alert.unit, alert.limit) == (BREACH, days, "days", 15)
+    assert alert.since == due
+    assert alert.subject == "request_overdue:KON-REQ-2026-0001"
+    assert alert.booking == "KON-2026-000001"
+
+
+def test_an_overdue_request_names_its_addressee_a_role_or_a_person():
+    by_role = only(
+        rules.evaluate(facts(requests=[request(addressee_role=rules.MEDIC)])),
+        rules.REQUEST_OVERDUE,
+    )
+    assert by_role.responsible == (rules.Responsible(rules.MEDIC),)
+    assert by_role.message == rules.REQUEST_OVERDUE_MESSAGE.format(
+        number="KON-REQ-2026-0001", name="Kakashi Hatake", subject="Speak with the Hokage",
+        limit=15, days="0 days", addressee="the medic",
+    )  # fmt: skip
+    named = request(addressee_role="", addressee="Shizune", due_at=NOW - dt.timedelta(days=1))
+    alert = only(rules.evaluate(facts(requests=[named])), rules.REQUEST_OVERDUE)
+    assert alert.responsible == (rules.Responsible(rules.ADDRESSEE, ("Shizune",)),)
+    assert alert.responsible[0].label == "Addressee"
+    assert "(1 day overdue); it waits for Shizune." in alert.message
+
+
+def test_an_escalated_request_waits_for_the_commander_and_says_so():
+    escalated = request(addressee_role=rules.COMMANDER, escalated=True)
+    alert = only(rules.evaluate(facts(requests=[escalated])), rules.REQUEST_OVERDUE)
+    assert alert.responsible == (rules.Responsible(rules.COMMANDER),)
+    assert alert.message.endswith("it waits for the commander. It was escalated to the commander.")
+
+
+def test_the_request_deadline_is_the_facilitys_policy():
+    alert = only(
+        rules.evaluate(facts(requests=[request()], limits=Limits(request_answer_days=10))),
+        rules.REQUEST_OVERDUE,
+    )
+    assert alert.limit == 10
 
 
 # --- All together -------------------------------------------------------------------

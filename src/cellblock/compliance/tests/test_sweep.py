@@ -15,8 +15,10 @@ from cellblock.compliance.services import SWEEP_DENIED, compliance_sweep
 from cellblock.core.errors import PermissionDenied
 from cellblock.custody.models import Destination
 from cellblock.custody.tests.conftest import NOW
+from cellblock.requests.models import EntryKind
+from cellblock.visits.models import VisitStatus
 
-from .support import out, seen
+from .support import out, request_filed, seen, visit_room, visiting
 
 pytestmark = pytest.mark.django_db
 
@@ -86,6 +88,55 @@ def test_an_episode_keeps_its_worst_severity(site, hold, clock):
     compliance_sweep(actor=None, facility=site.facility)
     assert episode(subject).cleared_at is not None
     assert episode(subject).severity == rules.BREACH
+
+
+def test_a_sweep_escalates_overdue_requests_to_the_commander_and_names_them(
+    site, hold, clock, supervisor, commander
+):
+    kakashi = hold("Hatake")
+    request = request_filed(kakashi, filed_at=NOW, addressee=supervisor)
+    clock.move_to(NOW + dt.timedelta(days=15) - dt.timedelta(seconds=1))
+    assert compliance_sweep(actor=None, facility=site.facility).escalated == []
+    clock.move_to(NOW + dt.timedelta(days=15, hours=1))
+    result = compliance_sweep(actor=None, facility=site.facility)
+    assert result.escalated == [request.number]
+    request.refresh_from_db()
+    assert (request.addressee_role, request.addressee, request.escalated_at) == (
+        "commander", None, NOW + dt.timedelta(days=15, hours=1)
+    )  # fmt: skip
+    assert request.entries.filter(kind=EntryKind.ESCALATED).count() == 1
+    # The alert the same sweep opened already names the commander.
+    opened = episode(f"request_overdue:{request.number}")
+    assert (opened.rule, opened.booking, opened.worst_number) == (
+        rules.REQUEST_OVERDUE, kakashi, 0
+    )  # fmt: skip
+    assert opened.responsible == "Commander: Cara Commander"
+    assert "escalated to the commander" in opened.message
+    event = AuditEvent.objects.filter(action="compliance.sweep").latest("seq")
+    assert (event.changes["escalated"], event.changes["escalated_requests"]) == (
+        1, [request.number]
+    )  # fmt: skip
+    # Once is enough: the next sweep escalates nothing more.
+    clock.move_to(NOW + dt.timedelta(days=16))
+    assert compliance_sweep(actor=None, facility=site.facility).escalated == []
+
+
+def test_a_visit_over_its_time_opens_an_episode_that_clears_when_it_ends(
+    site, hold, clock, officer
+):
+    kakashi = hold("Hatake")
+    visit = visiting(kakashi, started_at=NOW, minutes=20, escort=officer, room=visit_room(site))
+    subject = f"visit_overrun:{kakashi.booking_number}:{visit.public_id}"
+    clock.move_to(NOW + dt.timedelta(minutes=20))
+    assert subject in compliance_sweep(actor=None, facility=site.facility).opened
+    assert episode(subject).responsible == "Escort: Olly Officer; Supervisor"
+    clock.move_to(NOW + dt.timedelta(minutes=24))
+    compliance_sweep(actor=None, facility=site.facility)
+    assert (episode(subject).worst_number, episode(subject).severity) == (4, rules.BREACH)
+    visit.status, visit.ended_at = VisitStatus.ENDED, NOW + dt.timedelta(minutes=24)
+    visit.save(update_fields=["status", "ended_at"])
+    clock.move_to(NOW + dt.timedelta(minutes=25))
+    assert subject in compliance_sweep(actor=None, facility=site.facility).cleared
 
 
 def test_only_supervisors_and_commanders_sweep(site, officer, outsider):

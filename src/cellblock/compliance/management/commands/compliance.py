@@ -18,7 +18,10 @@ from cellblock.core.errors import DomainError
 from cellblock.exchange.management.options import facility_by_code, user_by_name
 from cellblock.facilities.models import Facility
 
-SWEPT = "{at:%Y-%m-%d %H:%M:%S} {facility}: {opened} opened, {cleared} cleared, {open} open."
+SWEPT = (
+    "{at:%Y-%m-%d %H:%M:%S} {facility}: {opened} opened, {cleared} cleared, {open} open,"
+    " {escalated} request(s) escalated."
+)
 SUPERSEDED = "{at:%Y-%m-%d %H:%M:%S} {facility}: a newer sweep had already written; skipped."
 
 
@@ -26,7 +29,7 @@ def sweep_line(result: SweepResult) -> str:
     template = SUPERSEDED if result.superseded else SWEPT
     return template.format(
         at=result.at, facility=result.facility.code, opened=len(result.opened),
-        cleared=len(result.cleared), open=result.open_now,
+        cleared=len(result.cleared), open=result.open_now, escalated=len(result.escalated),
     )  # fmt: skip
 
 
