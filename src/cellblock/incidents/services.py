@@ -11,14 +11,14 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable
 
-from django.db import IntegrityError, transaction
-from django.db.models.functions import Length
+from django.db import transaction
 
 from cellblock.accounts.models import User
 from cellblock.audit.services import audit_record
 from cellblock.booking.models import Booking
 from cellblock.core import clock
 from cellblock.core.errors import Conflict, PermissionDenied, ValidationFailed
+from cellblock.core.numbers import save_numbered
 from cellblock.core.roles import Perm
 from cellblock.facilities.models import Cell, CellFeature, Facility, FeatureStatus, Zone
 from cellblock.facilities.services import cell_feature_set, cell_set_service
@@ -75,33 +75,13 @@ def _facility_of_cell(cell: Cell) -> int:
     return cell.unit.zone.facility_id
 
 
-def _incident_number(facility: Facility, year: int) -> str:
-    """The next number of the facility's year: KON-INC-2026-0001, -0002 ..."""
-    prefix = f"{facility.code}-INC-{year}-"
-    last = (
-        Incident.objects.filter(facility=facility, number__startswith=prefix)
-        .annotate(width=Length("number"))
-        .order_by("-width", "-number")
-        .values_list("number", flat=True)
-        .first()
-    )
-    serial = int(last.rsplit("-", 1)[1]) + 1 if last else 1
-    return f"{prefix}{serial:04d}"
-
-
 def _save_numbered(incident: Incident, facility: Facility, year: int) -> None:
-    """Insert with the next free number; two reports at once retry rather than lock the facility."""
-    for _attempt in range(5):
-        incident.number = _incident_number(facility, year)
-        try:
-            with transaction.atomic():
-                incident.save(force_insert=True)
-            return
-        except IntegrityError:
-            # The unique number was taken by a report committed meanwhile: read again.
-            incident.pk = None
-            continue
-    raise Conflict(NUMBER_TAKEN, code="incident_number_taken")
+    """Insert with the next number of the facility's year: KON-INC-2026-0001, -0002 ..."""
+    save_numbered(
+        incident, numbered=Incident.objects.filter(facility=facility),
+        prefix=f"{facility.code}-INC-{year}-", taken_message=NUMBER_TAKEN,
+        taken_code="incident_number_taken",
+    )  # fmt: skip
 
 
 def _validate_people(

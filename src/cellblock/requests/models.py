@@ -50,7 +50,10 @@ REQUEST_TRANSITIONS: dict[str, frozenset[str]] = {
     RequestStatus.OPEN: frozenset(
         {RequestStatus.IN_PROGRESS, RequestStatus.ANSWERED, RequestStatus.WITHDRAWN}
     ),
-    RequestStatus.IN_PROGRESS: frozenset({RequestStatus.ANSWERED, RequestStatus.WITHDRAWN}),
+    # Routed elsewhere while taken up: it waits for its new addressee.
+    RequestStatus.IN_PROGRESS: frozenset(
+        {RequestStatus.OPEN, RequestStatus.ANSWERED, RequestStatus.WITHDRAWN}
+    ),
     # An appeal (grievances) opens the next level; otherwise the answer is closed.
     RequestStatus.ANSWERED: frozenset({RequestStatus.OPEN, RequestStatus.CLOSED}),
     RequestStatus.CLOSED: frozenset(),
@@ -75,6 +78,28 @@ GRIEVANCE_LEVELS: dict[int, str] = {
     2: "Appeal to the commander",
     3: "Final appeal to the agency",
 }
+
+
+# Who a grievance goes to at each level when no one is named: the first level to
+# a supervisor, appeals to the commander (who records the agency's answer at 3).
+GRIEVANCE_ADDRESSEES: dict[int, str] = {
+    1: Role.SUPERVISOR,
+    2: Role.COMMANDER,
+    3: Role.COMMANDER,
+}
+
+# The roles a request may be addressed to: those that see requests and act on
+# them.  The auditor only reads, and administrators see no one in custody.
+ADDRESSEE_ROLES: tuple[str, ...] = (
+    Role.COMMANDER,
+    Role.SUPERVISOR,
+    Role.OFFICER,
+    Role.MEDICAL,
+    Role.VISITS,
+    Role.CLASSIFICATION,
+    Role.BOOKING,
+    Role.COURT,
+)
 
 
 class InmateRequest(models.Model):
