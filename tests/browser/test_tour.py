@@ -34,7 +34,8 @@ def test_officer_tour(page_as: Any, officer: Any, site: SmallFacility, screensho
     # An officer's menu: no audit log.
     assert nav_labels(page) == [
         "Dashboard", "Roster", "Classification", "Bed board", "Alerts", "Count", "Rounds",
-        "Movements", "Meals", "Restraints", "Doors", "Posts", "Incidents", "Facility",
+        "Movements", "Meals", "Restraints", "Doors", "Posts", "Incidents", "Visits",
+        "Requests", "Facility",
     ]  # fmt: skip
     screenshot(page, "dashboard")
 
@@ -73,6 +74,8 @@ def test_commander_tour(
         "Doors",
         "Posts",
         "Incidents",
+        "Visits",
+        "Requests",
         "Facility",
         "Staff",
         "Import",

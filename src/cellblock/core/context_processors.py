@@ -27,6 +27,8 @@ NAVIGATION: tuple[tuple[str, str, Perm], ...] = (
     ("Doors", "custody:access", Perm.DOOR_OPERATE),
     ("Posts", "custody:posts", Perm.HOUSING_VIEW),
     ("Incidents", "incidents:list", Perm.INCIDENT_REPORT),
+    ("Visits", "visits:board", Perm.VISIT_VIEW),
+    ("Requests", "requests:inbox", Perm.REQUEST_VIEW),
     ("Facility", "facilities:tree", Perm.FACILITY_VIEW),
     ("Staff", "accounts:staff", Perm.STAFF_VIEW),
     ("Import", "exchange:imports", Perm.RECORDS_IMPORT),

@@ -305,7 +305,9 @@ def test_an_officer_sees_every_built_in_section_in_order(site, officer, client_f
         "housing",
         "custody",
         "meals",
+        "visits",
         "alerts",
+        "requests",
     ]
 
 
@@ -348,7 +350,9 @@ def test_a_later_app_registers_a_section_seen_only_by_those_allowed(
         "housing",
         "custody",
         "meals",
+        "visits",
         "alerts",
+        "requests",
     ]
     assert f"clinical note for {booking.booking_number}" in html
     officer_html = client_for(officer).get(url(booking)).content.decode()

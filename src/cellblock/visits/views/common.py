@@ -1,0 +1,184 @@
+"""What the visit pages share: the signed-in user, the facility, htmx fragments, local times."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Any, cast
+from zoneinfo import ZoneInfo
+
+from django.http import HttpRequest, HttpResponse
+from django.utils.cache import patch_vary_headers
+from django.utils.http import url_has_allowed_host_and_scheme
+
+from cellblock.accounts.models import User
+from cellblock.core.access import MISSING_ROLE, user_has_perm
+from cellblock.core.errors import DomainError, NotFound, PermissionDenied
+from cellblock.core.facility_scope import current_facility
+from cellblock.core.roles import Perm
+from cellblock.facilities.models import Facility
+from cellblock.visits import rules
+from cellblock.visits.models import VisitStatus
+
+NO_FACILITY = "You have no role at any facility."
+BAD_TIME = "is not a date and time (YYYY-MM-DD HH:MM)."
+BAD_DATE = "is not a date (YYYY-MM-DD)."
+# The tone of each status on the page (a colour, always with the status in words).
+STATUS_TONE: dict[str, str] = {
+    VisitStatus.REQUESTED: "warn",
+    VisitStatus.SCHEDULED: "info",
+    VisitStatus.CHECKED_IN: "info",
+    VisitStatus.IN_PROGRESS: "ok",
+    VisitStatus.ENDED: "warn",
+    VisitStatus.COMPLETED: "muted",
+    VisitStatus.CANCELLED: "muted",
+    VisitStatus.NO_SHOW: "muted",
+}
+# What an <input type="datetime-local"> sends and shows: the facility's wall clock.
+DATETIME_LOCAL = "%Y-%m-%dT%H:%M"
+
+
+def me(request: HttpRequest) -> User:
+    return cast(User, request.user)
+
+
+def facility_for(request: HttpRequest, perm: Perm) -> Facility:
+    """The facility the user works at now, if they hold ``perm`` there."""
+    facility = current_facility(request)
+    if facility is None:
+        raise NotFound(NO_FACILITY)
+    if not user_has_perm(request.user, perm, facility.pk):
+        raise PermissionDenied(MISSING_ROLE.format(perm=perm.value), code="missing_role")
+    return facility
+
+
+def require_perm_at(request: HttpRequest, perm: Perm, facility_id: int) -> None:
+    """The page decorator checks ``perm`` somewhere; a record's facility needs it too."""
+    if not user_has_perm(request.user, perm, facility_id):
+        raise PermissionDenied(MISSING_ROLE.format(perm=perm.value), code="missing_role")
+
+
+def is_htmx(request: HttpRequest) -> bool:
+    return bool(
+        request.headers.get("HX-Request") and not request.headers.get("HX-History-Restore-Request")
+    )
+
+
+def fragment(response: HttpResponse) -> HttpResponse:
+    """Never cached (a page part for htmx, or a page with a live timer), and never mistaken
+    for the whole page when htmx asked for a part."""
+    response["Cache-Control"] = "no-store"
+    patch_vary_headers(response, ["HX-Request"])
+    return response
+
+
+def local_value(moment: dt.datetime | None, facility: Facility) -> str:
+    """``moment`` as a datetime-local field shows it (the facility's wall clock)."""
+    if moment is None:
+        return ""
+    return moment.astimezone(ZoneInfo(facility.timezone)).strftime(DATETIME_LOCAL)
+
+
+def parse_local(value: str, facility: Facility) -> dt.datetime | None:
+    """A datetime-local field as an aware moment in the facility's zone; "" is None.
+
+    Raises ``ValueError`` for text that is not a date and time.
+    """
+    value = value.strip()
+    if not value:
+        return None
+    moment = dt.datetime.fromisoformat(value)
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=ZoneInfo(facility.timezone))
+    return moment
+
+
+def parse_date(value: str) -> dt.date | None:
+    try:
+        return dt.date.fromisoformat(value.strip()) if value.strip() else None
+    except ValueError:
+        return None
+
+
+def field_errors(exc: DomainError) -> dict[str, str]:
+    """A service's field messages, one line per field, for the form to show beside each."""
+    fields: dict[str, list[str]] = exc.extra.get("fields", {}) if exc.extra else {}
+    return {name: " ".join(messages) for name, messages in fields.items()}
+
+
+# Field messages that read on from the field's name ("Reason is required ...").
+_CONTINUES = ("is ", "are ", "must ", "cannot ", "has ", "was ")
+
+
+def field_sentence(name: str, message: str) -> str:
+    """A service's message about one field, as a sentence naming the field."""
+    label = name.replace("_", " ").capitalize()
+    return f"{label} {message}" if message.startswith(_CONTINUES) else f"{label}: {message}"
+
+
+def problem_text(exc: DomainError) -> str:
+    """What went wrong, in words: the fields named one by one, or the service's message."""
+    fields: dict[str, list[str]] = exc.extra.get("fields", {}) if exc.extra else {}
+    if not fields:
+        return exc.message
+    return " ".join(
+        field_sentence(name, message) for name, messages in fields.items() for message in messages
+    )
+
+
+def posted(request: HttpRequest) -> dict[str, str]:
+    """What a form sent, each value trimmed (the CSRF token left out)."""
+    return {
+        name: (request.POST.get(name) or "").strip()
+        for name in request.POST
+        if name != "csrfmiddlewaretoken"
+    }
+
+
+def safe_next(request: HttpRequest, fallback: str) -> str:
+    """Where a form posted from the board or the detail page goes back to."""
+    wanted = request.POST.get("next", "")
+    if wanted and url_has_allowed_host_and_scheme(
+        wanted, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return wanted
+    return fallback
+
+
+@dataclass(frozen=True)
+class RuleLine:
+    """One rule a visit breaks, as the verdict shows it: its title, code and message."""
+
+    code: str
+    title: str
+    text: str
+    overridable: bool
+
+
+def rule_lines(violations: list[dict[str, Any]] | list[rules.Violation]) -> list[RuleLine]:
+    lines = []
+    for found in violations:
+        item = found.as_dict() if isinstance(found, rules.Violation) else found
+        code, message = str(item["code"]), str(item["message"])
+        title = rules.TITLES.get(code) or code.replace("_", " ").capitalize() or "Rule"
+        text = message.removeprefix(f"{title}: ")
+        lines.append(RuleLine(code, title, text, bool(item.get("overridable", True))))
+    return lines
+
+
+@dataclass(frozen=True)
+class Timer:
+    """The countdown of a visit in progress, as the server's clock sees it now."""
+
+    seconds_left: int
+
+    @property
+    def over(self) -> bool:
+        return self.seconds_left <= 0
+
+    @property
+    def clock(self) -> str:
+        whole = abs(self.seconds_left)
+        hours, rest = divmod(whole, 3600)
+        minutes, seconds = divmod(rest, 60)
+        return f"{hours}:{minutes:02d}:{seconds:02d}" if hours else f"{minutes}:{seconds:02d}"
