@@ -33,7 +33,7 @@ def test_an_officer_finds_naruto_on_the_roster_and_opens_his_profile(
     page.get_by_role("navigation", name="Main").get_by_role("link", name="Roster").click()
     expect(page.get_by_role("heading", level=1)).to_contain_text("Roster")
     table = page.locator("table.data")
-    expect(table.locator("tbody tr")).to_have_count(6)
+    expect(table.locator("tbody tr")).to_have_count(7)
     screenshot(page, "roster")
 
     # Typing filters in place (htmx); accents and case do not matter.
@@ -59,9 +59,10 @@ def test_the_roster_filters_by_flag_and_reads_on_a_tablet(
     page.goto("/bookings/")
     page.get_by_label(re.compile("^Flag", re.I)).select_option("escape_risk")
     rows = page.locator("table.data tbody tr")
-    expect(rows).to_have_count(2)
+    expect(rows).to_have_count(3)
     expect(rows.filter(has_text="Sasuke")).to_have_count(1)
     expect(rows.filter(has_text="Kabuto")).to_have_count(1)
+    expect(rows.filter(has_text="Kakashi")).to_have_count(1)
     # Nothing spills sideways on a tablet held upright: flags stay in sight.
     assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth + 1")
     expect(page.get_by_role("columnheader", name="Flags")).to_be_in_viewport()

@@ -30,6 +30,7 @@ KONOHA_STAFF: dict[str, tuple[str, ...]] = {
     "anbu_captain": (Role.OFFICER,),
     "iruka": (Role.BOOKING,),
     "ibiki": (Role.CLASSIFICATION,),
+    "kurenai": (Role.VISITS,),
 }
 
 

@@ -22,6 +22,7 @@ from cellblock.booking.models import (
     Booking,
     BookingSource,
     BookingStatus,
+    LegalStatus,
     PropertyKind,
 )
 from cellblock.classification import prea
@@ -66,6 +67,7 @@ from cellblock.custody.services.movements import movement_return, movement_start
 from cellblock.custody.services.posts import post_assign
 from cellblock.custody.services.restraints import restraint_apply, restraint_check_record
 from cellblock.custody.services.rounds import round_check_record
+from cellblock.demo.konoha_visits import visits_and_requests
 from cellblock.facilities import services as fs
 from cellblock.facilities.models import Agency, Bed, Cell, Facility, GuardPost, HousingUnit, Zone
 from cellblock.housing.models import BedAssignment
@@ -182,6 +184,8 @@ def load_konoha(progress: Callable[[str], None] = lambda _: None) -> Facility:
             _book(facility, held)
         _shift_in_progress(facility)
         progress("people held, shift")
+        visits_and_requests(facility)
+        progress("visits and requests")
     return facility
 
 
@@ -283,6 +287,12 @@ class DemoHeld:
     # Konoha has no juvenile unit: the commander housed these against the rule book, and
     # the placement stays on the housing alert board (case file 2 is about exactly that).
     housing_override: str = ""
+    # How they came: arrested by the military police, or remanded by the court's verdict.
+    source: str = BookingSource.ARREST
+    legal_status: str = LegalStatus.PRETRIAL
+    authority: str = "Konoha Military Police Force"
+    # Clothing and kit issued by the prison at intake.
+    issued: tuple[str, ...] = ()
 
 
 HELD: tuple[DemoHeld, ...] = (
@@ -372,6 +382,28 @@ HELD: tuple[DemoHeld, ...] = (
         assessment=_answers(detainers="misdemeanour"),
         prea=frozenset({"physical_build", "first_incarceration", "nonviolent_history"}),
     ),
+    # Case file 1: remanded by Tsunade's guilty verdict yesterday; an elite shinobi.
+    DemoHeld(
+        "KN-0030-0915",
+        "Kakashi",
+        "Hatake",
+        dt.date(1996, 9, 15),
+        "male",
+        1,
+        ("KPC 3-12", "Offence against a minor (verdict: guilty)", "felony"),
+        "MC-05",
+        flags=(
+            ("containment", "chakra-suppression", "Elite shinobi: chakra must be suppressed."),
+            ("escape_risk", "", "Jounin with escape training."),
+        ),
+        property=("Flak jacket", "Forehead protector", "Ninja tool pouch", "Icha Icha novel"),
+        issued=("Grey jumpsuit", "Mask", "Eye patch"),
+        assessment=_answers("high", escape="secure_recent", detainers="felony"),
+        prea=frozenset(),
+        source=BookingSource.COURT_REMAND,
+        legal_status=LegalStatus.SENTENCED,
+        authority="Konoha court, Tsunade presiding (verdict KON-CR-2026-0042)",
+    ),
     DemoHeld(
         "KN-0017-1104",
         "Kin",
@@ -414,15 +446,21 @@ def _book(facility: Facility, held: DemoHeld) -> Booking | None:
     )  # fmt: skip
     statute, description, severity = held.charge
     booking = bs.booking_open(
-        actor=clerk, facility=facility, person=person, source=BookingSource.ARREST,
+        actor=clerk, facility=facility, person=person, source=held.source,
+        legal_status=held.legal_status,
         booked_at=clock.now() - dt.timedelta(days=held.days_ago),
-        details=bs.BookingDetails(committing_authority="Konoha Military Police Force"),
+        details=bs.BookingDetails(committing_authority=held.authority),
         charges=[bs.ChargeData(statute=statute, description=description, severity=severity)],
     )  # fmt: skip
     for item in held.property:
         bs.property_item_add(
             actor=clerk, booking=booking,
             data=bs.PropertyData(kind=PropertyKind.TAKEN, description=item),
+        )  # fmt: skip
+    for item in held.issued:
+        bs.property_item_add(
+            actor=clerk, booking=booking,
+            data=bs.PropertyData(kind=PropertyKind.ISSUED, description=item),
         )  # fmt: skip
     if held.intake_done:
         bs.booking_identity_confirm(actor=clerk, booking=booking, method="Village registry")

@@ -75,7 +75,7 @@ def test_the_demo_opens_with_naruto_in_isolation_and_sasuke_at_the_end_of_the_co
     from cellblock.housing.models import BedAssignment
 
     held = Booking.objects.filter(facility=konoha, status__in=OPEN_STATUSES)
-    assert held.count() == 6
+    assert held.count() == 7
     cells = dict(
         BedAssignment.objects.filter(ended_at__isnull=True, booking__in=held).values_list(
             "booking__person__given_name", "bed__cell__code"
@@ -83,6 +83,8 @@ def test_the_demo_opens_with_naruto_in_isolation_and_sasuke_at_the_end_of_the_co
     )
     assert cells["Naruto"] == "ISO-1"
     assert cells["Sasuke"] == "HS-01"
+    # Case file 1: remanded by the verdict into a cell with chakra-suppression bars.
+    assert cells["Kakashi"] == "MC-05"
 
 
 def test_the_demo_leaves_one_intake_unfinished_for_the_dashboard(konoha):
@@ -155,6 +157,8 @@ def test_everyone_held_is_classified_by_the_classification_officer(konoha):
         "Gatō": ("minimum", "minimum", "minimum"),
         # Scored minimum; the override to maximum needed a second person: the commander.
         "Kabuto": ("minimum", "maximum", "maximum"),
+        # Case file 1: an elite shinobi with a recent escape from a secure facility.
+        "Kakashi": ("maximum", "maximum", "maximum"),
     }
     kabuto = Assessment.objects.get(booking=_booking_of(konoha, "Kabuto"))
     assert kabuto.status == AssessmentStatus.OVERRIDE_APPROVED
@@ -266,7 +270,7 @@ def test_everyone_in_the_main_block_was_seen_on_rounds_and_nobody_is_overdue(kon
     now = clock.now()
     rows = {row.booking.person.given_name: row for row in observation_board(konoha, now)}
     main_block = {name for name in rows if name != "Naruto"}
-    assert main_block == {"Sasuke", "Mizuki", "Kabuto", "Gatō", "Kin"}
+    assert main_block == {"Sasuke", "Mizuki", "Kabuto", "Gatō", "Kin", "Kakashi"}
     for name in main_block:
         seen = rows[name].last_seen_at
         assert seen is not None, name
@@ -313,7 +317,7 @@ def test_the_main_block_had_its_yard_and_work_and_naruto_never_left_his_cell(kon
     outings = Movement.objects.filter(booking__facility=konoha)
     assert not outings.filter(booking=_booking_of(konoha, "Naruto")).exists()
     assert not outings.filter(returned_at__isnull=True).exists()
-    assert {"Mizuki", "Kabuto", "Gatō", "Kin", "Sasuke"} == set(
+    assert {"Mizuki", "Kabuto", "Gatō", "Kin", "Sasuke", "Kakashi"} == set(
         outings.values_list("booking__person__given_name", flat=True)
     )
 
@@ -328,3 +332,30 @@ def test_half_an_hour_on_nobody_has_looked_at_naruto_and_the_others_are_still_fi
     }
     assert "Naruto" in overdue
     assert "Mizuki" not in overdue
+
+
+def test_kakashi_has_asked_for_the_hokage_and_sakura_may_visit_him_once_by_her_leave(konoha):
+    from cellblock.requests.models import InmateRequest
+    from cellblock.visits.models import Visit
+
+    [request] = InmateRequest.objects.filter(booking__person__given_name="Kakashi")
+    assert (request.addressee_role, request.status) == ("commander", "open")
+    [visit] = Visit.objects.filter(booking__person__given_name="Kakashi")
+    assert (visit.kind, visit.status, visit.minutes) == ("in_cell", "scheduled", 20)
+    assert [p.visitor.person.given_name for p in visit.participants.all()] == ["Sakura"]
+    assert visit.cell is not None
+    assert visit.cell.code == "MC-05"
+    # Sakura is sixteen and protected by the verdict's order: the commander's leave covers both.
+    assert {"protective_order", "minor_without_guardian"} <= set(visit.override.rules)
+    assert visit.override.authorised_by.username == "tsunade"
+
+
+def test_ino_visits_sasuke_with_her_father_and_orochimaru_is_barred(konoha):
+    from cellblock.visits.models import Visit, Visitor, VisitOverride
+
+    [visit] = Visit.objects.filter(booking__person__given_name="Sasuke")
+    names = sorted(p.visitor.person.given_name for p in visit.participants.all())
+    assert (visit.kind, visit.status, names) == ("contact", "scheduled", ["Ino", "Inoichi"])
+    assert not VisitOverride.objects.filter(visit=visit).exists()
+    orochimaru = Visitor.objects.get(person__given_name="Orochimaru")
+    assert orochimaru.bans.filter(lifted_at__isnull=True).exists()
