@@ -28,7 +28,7 @@ from cellblock.core import clock
 from cellblock.custody.schedule import at_local, local_date
 from cellblock.facilities.models import Facility
 from cellblock.people.models import Person
-from cellblock.requests.models import InmateRequest, RequestKind
+from cellblock.requests.models import FiledVia, InmateRequest, RequestKind
 from cellblock.requests.services import request_file
 from cellblock.visits.models import (
     GuardianRole,
@@ -224,11 +224,12 @@ def _ino_and_her_father(
 
 
 def _library_request(mizuki: Booking, izumo: User) -> None:
-    """A request for the supervisors that nobody has answered yet."""
+    """A paper grievance handed in 17 days ago that the supervisors never answered."""
     if InmateRequest.objects.filter(booking=mizuki).exists():
         return
     request_file(
         actor=izumo, booking=mizuki, kind=RequestKind.GRIEVANCE, category="property",
         subject="Scroll confiscated without a receipt",
-        text="My study scroll was taken in the search on Monday and I got no receipt.",
+        text="My study scroll was taken in the cell search and I got no receipt.",
+        filed_via=FiledVia.PAPER, handed_in_at=clock.now() - dt.timedelta(days=17),
     )  # fmt: skip

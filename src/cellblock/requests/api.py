@@ -82,6 +82,9 @@ class RequestIn(Schema):
         default="", max_length=150, description="Or a named member of staff, by username"
     )
     filed_via: FiledVia = FiledVia.OFFICER
+    handed_in_at: dt.datetime | None = Field(
+        default=None, description="Paper forms typed in later: when it was handed in"
+    )
 
 
 class RouteIn(Schema):
@@ -253,6 +256,7 @@ def file_request(request: HttpRequest, payload: RequestIn) -> Status[RequestDeta
         actor=user, booking=booking, kind=payload.kind, subject=payload.subject,
         text=payload.text, category=payload.category, addressee_role=payload.addressee_role,
         addressee=_staff(booking.facility, payload.addressee), filed_via=payload.filed_via,
+        handed_in_at=payload.handed_in_at,
     )  # fmt: skip
     return Status(201, _detail(user, filed.public_id))
 

@@ -17,6 +17,7 @@ from __future__ import annotations
 import datetime as dt
 
 from django.db import transaction
+from django.utils import timezone
 
 from cellblock.accounts.models import User
 from cellblock.audit.services import audit_record
@@ -80,6 +81,9 @@ NO_FURTHER_APPEAL = (
     "{number} has had its final appeal (to the agency, level {level}): it cannot be appealed again."
 )
 APPEAL_ONLY_ANSWERED = "{number} is {current}: only an answered grievance can be appealed."
+HANDED_IN_PAPER_ONLY = "is for paper forms typed in later (filed_via=paper)."
+HANDED_IN_NOT_PAST = "must be a past moment with its time zone."
+HANDED_IN_BEFORE_BOOKING = "is before {number} was booked."
 NUMBER_TAKEN = "Request numbers were taken by requests filed at the same moment; try again."
 ESCALATED_NOTE = "Not answered by {due} ({zone}): sent up to the commander."
 ESCALATED_KEPT_NOTE = "Not answered by {due} ({zone}): already with the commander."
@@ -211,12 +215,14 @@ def request_file(
     addressee_role: str = "",
     addressee: User | None = None,
     filed_via: str = FiledVia.OFFICER,
+    handed_in_at: dt.datetime | None = None,
 ) -> InmateRequest:
     """File a request or grievance for ``booking``'s person, numbered and due in policy days.
 
     ``actor`` wrote it down for the person, or is the staff member whose kiosk
     session the person used (``filed_via="kiosk"``).  A grievance with no
-    addressee goes to the supervisors.
+    addressee goes to the supervisors.  A paper form typed in later keeps the
+    day it was handed in (``handed_in_at``): its deadline runs from then.
     """
     facility = booking.facility
     if Perm.REQUEST_FILE not in actor.perms_at(facility.pk):
@@ -235,6 +241,16 @@ def request_file(
     if kind == RequestKind.GRIEVANCE and not addressee_role and addressee is None:
         addressee_role = GRIEVANCE_ADDRESSEES[1]
     _check_addressee(facility, addressee_role, addressee, errors)
+    now = clock.now()
+    if handed_in_at is not None:
+        if filed_via != FiledVia.PAPER:
+            errors.setdefault("handed_in_at", []).append(HANDED_IN_PAPER_ONLY)
+        elif timezone.is_naive(handed_in_at) or handed_in_at > now:
+            errors.setdefault("handed_in_at", []).append(HANDED_IN_NOT_PAST)
+        elif handed_in_at < booking.booked_at:
+            errors.setdefault("handed_in_at", []).append(
+                HANDED_IN_BEFORE_BOOKING.format(number=booking.booking_number)
+            )
     if errors:
         raise ValidationFailed.for_fields(errors)
     if not booking.is_open:
@@ -242,13 +258,13 @@ def request_file(
             NOT_IN_CUSTODY.format(number=booking.booking_number, facility=facility.name),
             code="not_in_custody",
         )
-    now = clock.now()
-    year = clock.local(now, facility.timezone).year
+    filed_at = handed_in_at or now
+    year = clock.local(filed_at, facility.timezone).year
     request = InmateRequest(
         facility=facility, booking=booking, kind=kind, category=category, subject=subject,
         text=text, addressee_role=addressee_role, addressee=addressee,
-        status=RequestStatus.OPEN, level=1, filed_via=filed_via, filed_at=now, filed_by=actor,
-        due_at=now + dt.timedelta(days=facility.policy.request_answer_days),
+        status=RequestStatus.OPEN, level=1, filed_via=filed_via, filed_at=filed_at,
+        filed_by=actor, due_at=filed_at + dt.timedelta(days=facility.policy.request_answer_days),
     )  # fmt: skip
     with transaction.atomic():
         save_numbered(
@@ -256,7 +272,7 @@ def request_file(
             prefix=f"{facility.code}-{_NUMBER_KINDS[RequestKind(kind)]}-{year}-",
             taken_message=NUMBER_TAKEN, taken_code="request_number_taken",
         )  # fmt: skip
-        _entry(request, EntryKind.FILED, actor, now, to_role=addressee_role, to_user=addressee)
+        _entry(request, EntryKind.FILED, actor, filed_at, to_role=addressee_role, to_user=addressee)
         audit_record(
             actor=actor, action="request.file", obj=request, facility=facility,
             changes={

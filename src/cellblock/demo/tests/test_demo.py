@@ -359,3 +359,19 @@ def test_ino_visits_sasuke_with_her_father_and_orochimaru_is_barred(konoha):
     assert not VisitOverride.objects.filter(visit=visit).exists()
     orochimaru = Visitor.objects.get(person__given_name="Orochimaru")
     assert orochimaru.bans.filter(lifted_at__isnull=True).exists()
+
+
+def test_mizukis_paper_grievance_is_overdue_on_the_board_and_the_sweep_escalates_it(konoha):
+    from cellblock.compliance.selectors import alerts
+    from cellblock.compliance.services import compliance_sweep
+    from cellblock.core import clock
+
+    [overdue] = [alert for alert in alerts(konoha, clock.now()) if alert.rule == "request_overdue"]
+    assert (overdue.person, overdue.number) == ("Mizuki", 2)
+    from cellblock.requests.models import InmateRequest
+
+    [number] = compliance_sweep(actor=None, facility=konoha).escalated
+    escalated = InmateRequest.objects.get(number=number)
+    assert (escalated.booking.person.given_name, escalated.addressee_role) == (
+        "Mizuki", "commander",
+    )  # fmt: skip

@@ -66,6 +66,33 @@ def test_an_officer_files_a_request_numbered_for_the_facility_and_due_in_fifteen
     assert event.changes["addressee_role"] == "commander"
 
 
+def test_a_paper_form_typed_in_later_is_due_fifteen_days_from_when_it_was_handed_in(
+    file_request, clock
+):
+    clock.shift(dt.timedelta(days=3))
+    request = file_request(filed_via="paper", handed_in_at=NOW + dt.timedelta(days=1))
+    assert request.filed_at == NOW + dt.timedelta(days=1)
+    assert request.due_at == NOW + dt.timedelta(days=16)
+    assert _entries(request) == [("filed", 1, "commander")]
+
+
+@pytest.mark.parametrize(
+    ("via", "handed_in", "message"),
+    [
+        ("officer", dt.timedelta(0), services.HANDED_IN_PAPER_ONLY),
+        ("paper", dt.timedelta(hours=1), services.HANDED_IN_NOT_PAST),
+        ("paper", -dt.timedelta(days=1), "is before TST-2026-000001 was booked."),
+    ],
+)
+def test_the_day_a_form_was_handed_in_must_be_a_paper_forms_past_within_the_booking(
+    file_request, via, handed_in, message
+):
+    with pytest.raises(ValidationFailed) as caught:
+        file_request(filed_via=via, handed_in_at=NOW + handed_in)
+    assert caught.value.extra["fields"] == {"handed_in_at": [message]}
+    assert not InmateRequest.objects.exists()
+
+
 def test_requests_and_grievances_are_numbered_apart_and_in_sequence(file_request):
     assert file_request().number == "TST-REQ-2026-0001"
     assert file_request().number == "TST-REQ-2026-0002"
