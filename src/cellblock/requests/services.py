@@ -103,11 +103,22 @@ def _facility_local(moment: dt.datetime, facility: Facility) -> str:
 
 
 def _text(value: str, field: str, required: str, limit: int, errors: dict[str, list[str]]) -> str:
+    """``value`` trimmed; too long is an error, and so is empty unless ``required`` is ""."""
     value = value.strip()
     if not value:
-        errors.setdefault(field, []).append(required)
+        if required:
+            errors.setdefault(field, []).append(required)
     elif len(value) > limit:
         errors.setdefault(field, []).append(TOO_LONG.format(limit=limit))
+    return value
+
+
+def _checked_text(value: str, field: str, required: str = "") -> str:
+    """One text field alone, trimmed; 422 when it is empty (and ``required``) or too long."""
+    errors: dict[str, list[str]] = {}
+    value = _text(value, field, required, TEXT_LIMIT, errors)
+    if errors:
+        raise ValidationFailed.for_fields(errors)
     return value
 
 
@@ -299,9 +310,7 @@ def request_route(
     _require_answerer(actor, request, "route")
     errors: dict[str, list[str]] = {}
     _check_addressee(request.facility, addressee_role, addressee, errors)
-    note = note.strip()
-    if len(note) > TEXT_LIMIT:
-        errors["note"] = [TOO_LONG.format(limit=TEXT_LIMIT)]
+    note = _text(note, "note", "", TEXT_LIMIT, errors)
     if errors:
         raise ValidationFailed.for_fields(errors)
     now = clock.now()
@@ -341,9 +350,7 @@ def request_route(
 def request_take_up(*, actor: User, request: InmateRequest, note: str = "") -> InmateRequest:
     """The addressee (or a manager) starts on it: open → in progress."""
     _require_answerer(actor, request, "take up")
-    note = note.strip()
-    if len(note) > TEXT_LIMIT:
-        raise ValidationFailed.for_fields({"note": [TOO_LONG.format(limit=TEXT_LIMIT)]})
+    note = _checked_text(note, "note")
     now = clock.now()
     with transaction.atomic():
         locked = _locked(request)
@@ -366,10 +373,7 @@ def request_note(*, actor: User, request: InmateRequest, text: str) -> RequestEn
             NOTE_DENIED.format(number=request.number, facility=request.facility.name),
             code="not_addressee",
         )
-    errors: dict[str, list[str]] = {}
-    text = _text(text, "text", REQUIRED, TEXT_LIMIT, errors)
-    if errors:
-        raise ValidationFailed.for_fields(errors)
+    text = _checked_text(text, "text", REQUIRED)
     now = clock.now()
     with transaction.atomic():
         locked = _locked(request)
@@ -395,10 +399,7 @@ def request_respond(*, actor: User, request: InmateRequest, text: str) -> Inmate
     At a grievance's final level the answer recorded is the agency's.
     """
     _require_answerer(actor, request, "answer")
-    errors: dict[str, list[str]] = {}
-    text = _text(text, "text", ANSWER_REQUIRED, TEXT_LIMIT, errors)
-    if errors:
-        raise ValidationFailed.for_fields(errors)
+    text = _checked_text(text, "text", ANSWER_REQUIRED)
     now = clock.now()
     with transaction.atomic():
         locked = _locked(request)
@@ -420,9 +421,7 @@ def request_respond(*, actor: User, request: InmateRequest, text: str) -> Inmate
 def request_close(*, actor: User, request: InmateRequest, note: str = "") -> InmateRequest:
     """Close an answered request (or a grievance the person does not appeal)."""
     _require_answerer(actor, request, "close")
-    note = note.strip()
-    if len(note) > TEXT_LIMIT:
-        raise ValidationFailed.for_fields({"note": [TOO_LONG.format(limit=TEXT_LIMIT)]})
+    note = _checked_text(note, "note")
     now = clock.now()
     with transaction.atomic():
         locked = _locked(request)
@@ -443,10 +442,7 @@ def request_close(*, actor: User, request: InmateRequest, note: str = "") -> Inm
 def request_withdraw(*, actor: User, request: InmateRequest, reason: str) -> InmateRequest:
     """The person takes it back before it is answered (staff record it for them)."""
     _require_on_behalf(actor, request, "withdraw a request")
-    errors: dict[str, list[str]] = {}
-    reason = _text(reason, "reason", REASON_REQUIRED, TEXT_LIMIT, errors)
-    if errors:
-        raise ValidationFailed.for_fields(errors)
+    reason = _checked_text(reason, "reason", REASON_REQUIRED)
     now = clock.now()
     with transaction.atomic():
         locked = _locked(request)
@@ -469,10 +465,7 @@ def grievance_appeal(*, actor: User, request: InmateRequest, text: str) -> Inmat
     whose answer the commander records.  The new level is due in policy days.
     """
     _require_on_behalf(actor, request, "appeal a grievance")
-    errors: dict[str, list[str]] = {}
-    text = _text(text, "text", APPEAL_REQUIRED, TEXT_LIMIT, errors)
-    if errors:
-        raise ValidationFailed.for_fields(errors)
+    text = _checked_text(text, "text", APPEAL_REQUIRED)
     now = clock.now()
     with transaction.atomic():
         locked = _locked(request)

@@ -24,7 +24,7 @@ from cellblock.core.access import acting_user, api_requires
 from cellblock.core.errors import ValidationFailed
 from cellblock.core.roles import Perm
 from cellblock.custody.selectors.access import zone_get_for_user
-from cellblock.facilities.models import Facility
+from cellblock.facilities.models import Facility, Zone
 from cellblock.facilities.selectors import facilities_for_user, facility_get_for_user
 from cellblock.incidents.selectors import incident_get_for_user
 from cellblock.people.models import IdentifierKind, Sex
@@ -400,6 +400,19 @@ def _visitor(user: User, visitor_id: uuid.UUID | str) -> VisitorOut:
     return visitor_out(visitor_get_for_user(user, visitor_id))
 
 
+def _places(user: User, facility: uuid.UUID | None, perm: Perm) -> list[Facility]:
+    """The facility asked for, or every facility where ``user`` holds ``perm``."""
+    if facility is not None:
+        return [facility_get_for_user(user, facility, perm)]
+    return list(facilities_for_user(user, perm))
+
+
+def _zone(user: User, zone_id: uuid.UUID | None) -> Zone | None:
+    return (
+        zone_get_for_user(user, zone_id, Perm.FACILITY_CONFIGURE) if zone_id is not None else None
+    )
+
+
 # --- Visitors -------------------------------------------------------------------------------
 
 
@@ -411,12 +424,7 @@ def list_visitors(
     facility: uuid.UUID | None = None,
 ) -> list[VisitorOut]:
     """Visitors by name or document number, with their bans, guardians and lists."""
-    user = acting_user(request)
-    places = (
-        [facility_get_for_user(user, facility, Perm.VISIT_VIEW)]
-        if facility is not None
-        else list(facilities_for_user(user, Perm.VISIT_VIEW))
-    )
+    places = _places(acting_user(request), facility, Perm.VISIT_VIEW)
     return [visitor_out(v) for v in visitors_search(places, q=q, status=status)]
 
 
@@ -602,12 +610,7 @@ def list_rooms(
     request: HttpRequest, facility: uuid.UUID | None = None, active_only: bool = True
 ) -> list[RoomOut]:
     """Visit rooms and booths with their kind, capacity and hours."""
-    user = acting_user(request)
-    places = (
-        [facility_get_for_user(user, facility)]
-        if facility is not None
-        else list(facilities_for_user(user))
-    )
+    places = _places(acting_user(request), facility, Perm.FACILITY_VIEW)
     return [room_out(r) for place in places for r in rooms_for_facility(place, active_only)]
 
 
@@ -616,11 +619,7 @@ def create_room(request: HttpRequest, payload: RoomIn) -> Status[RoomOut]:
     """Set up a visit room or a row of booths."""
     user = acting_user(request)
     facility = facility_get_for_user(user, payload.facility, Perm.FACILITY_CONFIGURE)
-    zone = (
-        zone_get_for_user(user, payload.zone_id, Perm.FACILITY_CONFIGURE)
-        if payload.zone_id is not None
-        else None
-    )
+    zone = _zone(user, payload.zone_id)
     room = services.visit_room_save(
         actor=user, facility=facility, code=payload.code, name=payload.name, kind=payload.kind,
         capacity=payload.capacity, opens_at=payload.opens_at, closes_at=payload.closes_at,
@@ -636,14 +635,7 @@ def update_room(request: HttpRequest, room_id: uuid.UUID, payload: RoomPatchIn) 
     room = room_get_for_user(user, room_id, Perm.FACILITY_CONFIGURE)
     changes = payload.dict(exclude_unset=True)
     _refuse_nulls(changes, nullable={"zone_id"})
-    zone = room.zone
-    if "zone_id" in changes:
-        zone_id = changes["zone_id"]
-        zone = (
-            zone_get_for_user(user, zone_id, Perm.FACILITY_CONFIGURE)
-            if zone_id is not None
-            else None
-        )
+    zone = _zone(user, changes["zone_id"]) if "zone_id" in changes else room.zone
     services.visit_room_save(
         actor=user, facility=room.facility, room=room,
         code=changes.get("code", room.code), name=changes.get("name", room.name),

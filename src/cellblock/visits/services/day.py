@@ -156,6 +156,24 @@ def _present(visit: Visit) -> list[Visitor]:
     ]
 
 
+def _step_time(
+    at: dt.datetime | None, visit: Visit, previous: dt.datetime | None, what: str
+) -> dt.datetime:
+    """When a step of the visit happened: ``at`` or now, and not before the visit was ``what``
+    (at ``previous``); a bad time is a field error."""
+    facility = visit.booking.facility
+    errors: dict[str, list[str]] = {}
+    moment = fact_time(
+        at, errors, not_before=previous,
+        not_before_message=AT_BEFORE.format(
+            what=what, at=_local(previous or visit.starts_at, facility)
+        ),
+    )  # fmt: skip
+    if errors:
+        raise ValidationFailed.for_fields(errors)
+    return moment
+
+
 def _same_number(seen: str, registered: str) -> bool:
     """Document numbers compare without spaces, dashes or case ("ab-12 3" is "AB123")."""
 
@@ -397,15 +415,7 @@ def visit_start(
     facility = booking.facility
     require_perm(actor, Perm.VISIT_OPERATE, facility)
     chosen = _escort_for(actor, escort, facility)
-    errors: dict[str, list[str]] = {}
-    started_at = fact_time(
-        at, errors, not_before=visit.checked_in_at,
-        not_before_message=AT_BEFORE.format(
-            what="checked in", at=_local(visit.checked_in_at or visit.starts_at, facility)
-        ),
-    )  # fmt: skip
-    if errors:
-        raise ValidationFailed.for_fields(errors)
+    started_at = _step_time(at, visit, visit.checked_in_at, "checked in")
     with transaction.atomic():
         locked = _locked(visit)
         _require_status(locked, VisitStatus.CHECKED_IN, STARTING)
@@ -451,15 +461,7 @@ def visit_end(*, actor: User, visit: Visit, at: dt.datetime | None = None) -> Vi
     booking = visit.booking
     facility = booking.facility
     require_perm(actor, Perm.VISIT_OPERATE, facility)
-    errors: dict[str, list[str]] = {}
-    ended_at = fact_time(
-        at, errors, not_before=visit.started_at,
-        not_before_message=AT_BEFORE.format(
-            what="started", at=_local(visit.started_at or visit.starts_at, facility)
-        ),
-    )  # fmt: skip
-    if errors:
-        raise ValidationFailed.for_fields(errors)
+    ended_at = _step_time(at, visit, visit.started_at, "started")
     with transaction.atomic():
         locked = _locked(visit)
         _require_status(locked, VisitStatus.IN_PROGRESS, ENDING)
@@ -497,15 +499,7 @@ def visit_check_out(*, actor: User, visit: Visit, at: dt.datetime | None = None)
     """The visitors have left: the visit is complete."""
     facility = visit.booking.facility
     require_perm(actor, Perm.VISIT_OPERATE, facility)
-    errors: dict[str, list[str]] = {}
-    when = fact_time(
-        at, errors, not_before=visit.ended_at,
-        not_before_message=AT_BEFORE.format(
-            what="ended", at=_local(visit.ended_at or visit.starts_at, facility)
-        ),
-    )  # fmt: skip
-    if errors:
-        raise ValidationFailed.for_fields(errors)
+    when = _step_time(at, visit, visit.ended_at, "ended")
     with transaction.atomic():
         locked = _locked(visit)
         _require_status(locked, VisitStatus.ENDED, CHECKING_OUT)

@@ -128,6 +128,14 @@ def _text(value: str, field: str, limit: int, errors: dict[str, list[str]]) -> s
     return value
 
 
+def _reason(value: str, required: str, errors: dict[str, list[str]]) -> str:
+    """A reason, which must be given (``required`` says why it is needed)."""
+    value = _text(value, "reason", 500, errors)
+    if not value:
+        errors.setdefault("reason", []).append(required)
+    return value
+
+
 def _choice(value: str, field: str, choices: Iterable[str], errors: dict[str, list[str]]) -> None:
     allowed = list(choices)
     if value not in allowed:
@@ -166,6 +174,14 @@ def _window(
         elif expires_at <= now:
             errors.setdefault("expires_at", []).append(EXPIRES_IN_PAST.format(what=what))
     return start, expires_at
+
+
+def _lock_held(booking: Booking) -> Booking:
+    """``booking`` locked; 409 unless the person is still held."""
+    held = Booking.objects.select_for_update().select_related("person").get(pk=booking.pk)
+    if held.status not in OPEN_STATUSES:
+        raise Conflict(BOOKING_NOT_HELD.format(booking=held.booking_number), code="not_in_custody")
+    return held
 
 
 def _open_booking_of(person: Person) -> Booking | None:
@@ -574,9 +590,7 @@ def visitor_ban(
     facility = visitor.facility
     require_perm(actor, Perm.VISITOR_BAN, facility)
     errors: dict[str, list[str]] = {}
-    reason = _text(reason, "reason", 500, errors)
-    if not reason:
-        errors.setdefault("reason", []).append(BAN_REASON_REQUIRED)
+    reason = _reason(reason, BAN_REASON_REQUIRED, errors)
     start, expires_at = _window(starts_at, expires_at, errors, facility=facility, what="ban")
     _fail(errors)
     with transaction.atomic():
@@ -622,14 +636,17 @@ def _refuse_unless_in_force(
         )
 
 
+def _lift(record: VisitorBan | VisitSuspension, actor: User, reason: str) -> None:
+    record.lifted_at, record.lifted_by, record.lift_reason = clock.now(), actor, reason
+    record.save(update_fields=["lifted_at", "lifted_by", "lift_reason"])
+
+
 def visitor_ban_lift(*, actor: User, ban: VisitorBan, reason: str) -> VisitorBan:
     """Lift a ban before it expires, with the reason (cancelled visits stay cancelled)."""
     facility = ban.visitor.facility
     require_perm(actor, Perm.VISITOR_BAN, facility)
     errors: dict[str, list[str]] = {}
-    reason = _text(reason, "reason", 500, errors)
-    if not reason:
-        errors.setdefault("reason", []).append(LIFT_REASON_REQUIRED)
+    reason = _reason(reason, LIFT_REASON_REQUIRED, errors)
     _fail(errors)
     with transaction.atomic():
         locked = (
@@ -638,8 +655,7 @@ def visitor_ban_lift(*, actor: User, ban: VisitorBan, reason: str) -> VisitorBan
             .get(pk=ban.pk)
         )
         _refuse_unless_in_force(locked, facility, BAN_LIFTED, BAN_EXPIRED, "ban")
-        locked.lifted_at, locked.lifted_by, locked.lift_reason = clock.now(), actor, reason
-        locked.save(update_fields=["lifted_at", "lifted_by", "lift_reason"])
+        _lift(locked, actor, reason)
         audit_record(
             actor=actor, action="visitor.ban_lift", obj=locked.visitor, facility=facility,
             reason=reason, changes={"ban": str(locked.public_id), "lifted_at": locked.lifted_at},
@@ -722,6 +738,19 @@ def _entry_names(entry: VisitingListEntry) -> dict[str, str]:
     }
 
 
+def _entry_label(entry: VisitingListEntry) -> str:
+    return f"{_visitor_label(entry.visitor)} on the list of {entry.booking.booking_number}"
+
+
+def _listed(booking: Booking, visitor: Visitor) -> QuerySet[VisitingListEntry]:
+    """The visitor's entry on the booking's list, unless it was removed."""
+    return (
+        VisitingListEntry.objects.filter(booking=booking, visitor=visitor)
+        .exclude(status=ListEntryStatus.REMOVED)
+        .select_related("visitor__person", "booking")
+    )
+
+
 def _lock_entry(entry: VisitingListEntry) -> VisitingListEntry:
     return (
         VisitingListEntry.objects.select_for_update(of=("self",))
@@ -751,17 +780,8 @@ def visiting_list_add(
         )
     _fail(errors)
     with transaction.atomic():
-        held = Booking.objects.select_for_update().select_related("person").get(pk=booking.pk)
-        if held.status not in OPEN_STATUSES:
-            raise Conflict(
-                BOOKING_NOT_HELD.format(booking=held.booking_number), code="not_in_custody"
-            )
-        listed = (
-            VisitingListEntry.objects.filter(booking=held, visitor=visitor)
-            .exclude(status=ListEntryStatus.REMOVED)
-            .select_related("visitor__person", "booking")
-            .first()
-        )
+        held = _lock_held(booking)
+        listed = _listed(held, visitor).first()
         if listed is not None:
             raise _already_listed(listed)
         try:
@@ -771,16 +791,11 @@ def visiting_list_add(
                     added_at=clock.now(), added_by=actor,
                 )  # fmt: skip
         except IntegrityError:
-            raced = (
-                VisitingListEntry.objects.filter(booking=held, visitor=visitor)
-                .exclude(status=ListEntryStatus.REMOVED)
-                .select_related("visitor__person", "booking")
-                .get()
-            )
+            raced = _listed(held, visitor).get()
             raise _already_listed(raced) from None
         audit_record(
             actor=actor, action="visiting_list.add", obj=entry, facility=facility,
-            object_label=f"{_visitor_label(visitor)} on the list of {held.booking_number}",
+            object_label=_entry_label(entry),
             changes={
                 "booking": held.booking_number, "visitor": str(visitor.public_id),
                 "visitor_name": _visitor_label(visitor), "relationship": relationship,
@@ -831,8 +846,7 @@ def visiting_list_decide(
         audit_record(
             actor=actor, action=f"visiting_list.{'approve' if approve else 'refuse'}",
             obj=locked, facility=facility, reason=note,
-            object_label=f"{_visitor_label(locked.visitor)} on the list of "
-            f"{locked.booking.booking_number}",
+            object_label=_entry_label(locked),
             changes={"status": [ListEntryStatus.PENDING, locked.status]},
         )  # fmt: skip
     return locked
@@ -845,9 +859,7 @@ def visiting_list_remove(
     facility = entry.booking.facility
     require_perm(actor, Perm.VISITOR_MANAGE, facility)
     errors: dict[str, list[str]] = {}
-    reason = _text(reason, "reason", 500, errors)
-    if not reason:
-        errors.setdefault("reason", []).append(REMOVE_REASON_REQUIRED)
+    reason = _reason(reason, REMOVE_REASON_REQUIRED, errors)
     _fail(errors)
     with transaction.atomic():
         locked = _lock_entry(entry)
@@ -863,8 +875,7 @@ def visiting_list_remove(
         audit_record(
             actor=actor, action="visiting_list.remove", obj=locked, facility=facility,
             reason=reason,
-            object_label=f"{_visitor_label(locked.visitor)} on the list of "
-            f"{locked.booking.booking_number}",
+            object_label=_entry_label(locked),
             changes={"status": [before, ListEntryStatus.REMOVED]},
         )  # fmt: skip
     return locked
@@ -970,9 +981,7 @@ def visit_suspension_impose(
     facility = booking.facility
     require_perm(actor, Perm.VISIT_SUSPEND, facility)
     errors: dict[str, list[str]] = {}
-    reason = _text(reason, "reason", 500, errors)
-    if not reason:
-        errors.setdefault("reason", []).append(SUSPENSION_REASON_REQUIRED)
+    reason = _reason(reason, SUSPENSION_REASON_REQUIRED, errors)
     if incident is not None and incident.facility_id != facility.pk:
         errors.setdefault("incident", []).append(
             INCIDENT_OTHER_FACILITY.format(
@@ -982,11 +991,7 @@ def visit_suspension_impose(
     start, expires_at = _window(starts_at, expires_at, errors, facility=facility, what="suspension")
     _fail(errors)
     with transaction.atomic():
-        held = Booking.objects.select_for_update().select_related("person").get(pk=booking.pk)
-        if held.status not in OPEN_STATUSES:
-            raise Conflict(
-                BOOKING_NOT_HELD.format(booking=held.booking_number), code="not_in_custody"
-            )
+        held = _lock_held(booking)
         now = clock.now()
         suspension = VisitSuspension.objects.create(
             booking=held, reason=reason, incident=incident, starts_at=start,
@@ -1021,9 +1026,7 @@ def visit_suspension_lift(
     facility = suspension.booking.facility
     require_perm(actor, Perm.VISIT_SUSPEND, facility)
     errors: dict[str, list[str]] = {}
-    reason = _text(reason, "reason", 500, errors)
-    if not reason:
-        errors.setdefault("reason", []).append(LIFT_REASON_REQUIRED)
+    reason = _reason(reason, LIFT_REASON_REQUIRED, errors)
     _fail(errors)
     with transaction.atomic():
         locked = (
@@ -1034,8 +1037,7 @@ def visit_suspension_lift(
         _refuse_unless_in_force(
             locked, facility, SUSPENSION_LIFTED, SUSPENSION_EXPIRED, "suspension"
         )
-        locked.lifted_at, locked.lifted_by, locked.lift_reason = clock.now(), actor, reason
-        locked.save(update_fields=["lifted_at", "lifted_by", "lift_reason"])
+        _lift(locked, actor, reason)
         audit_record(
             actor=actor, action="visit_suspension.lift", obj=locked, facility=facility,
             reason=reason,

@@ -13,8 +13,9 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
@@ -34,6 +35,7 @@ from cellblock.visits.models import (
     VISIT_TRANSITIONS,
     ItemOutcome,
     Visit,
+    VisitItem,
     VisitParticipant,
     VisitStatus,
 )
@@ -78,6 +80,8 @@ NO_SUCH_VISITOR = "is not a visitor on this visit; choose from the list."
 
 ID_KINDS = IdentifierKind.choices
 OUTCOMES = ItemOutcome.choices
+
+_T = TypeVar("_T")
 
 
 def _detail_url(visit: Visit) -> str:
@@ -244,19 +248,62 @@ def _done(request: HttpRequest, visit: Visit, note: str) -> HttpResponse:
     return redirect(safe_next(request, _detail_url(visit)))
 
 
+def _act(
+    request: HttpRequest,
+    visit: Visit,
+    action: str,
+    form: dict[str, str],
+    run: Callable[[], _T],
+    note: Callable[[_T], str],
+) -> HttpResponse:
+    """Run the service's step: refused, the page comes back with the form as typed; done,
+    back to where the form was posted from with ``note`` on what was done."""
+    try:
+        done = run()
+    except DomainError as exc:
+        return _refused(request, visit, exc, action, form)
+    return _done(request, visit, note(done))
+
+
+def _operated(request: HttpRequest, visit_id: uuid.UUID) -> tuple[User, Visit]:
+    """The user and the visit, for a step at the desk: they must operate visits at its facility."""
+    user = me(request)
+    visit = visit_get_for_user(user, visit_id)
+    require_perm_at(request, Perm.VISIT_OPERATE, visit.facility_id)
+    return user, visit
+
+
+def _authorised(done: Visit) -> str:
+    return AUTHORISED.format(person=done.booking.person.full_name, when=_when(done))
+
+
+def _screened(item: VisitItem) -> str:
+    return ITEM_SCREENED.format(
+        description=item.description, outcome=item.get_outcome_display().lower()
+    )
+
+
+def _started(done: Visit) -> str:
+    until = done.due_end_at or done.ends_at
+    local_until = clock.local(until, done.facility.timezone).strftime("%H:%M")
+    return STARTED.format(minutes=done.minutes, until=local_until)
+
+
+def _ended(done: Visit) -> str:
+    late = overran_minutes(done, clock.now())
+    return ENDED_LATE.format(minutes=late) if late else ENDED
+
+
 @require_POST
 @requires(Perm.VISIT_AUTHORISE)
 def authorise(request: HttpRequest, visit_id: uuid.UUID) -> HttpResponse:
     """A supervisor or the commander lets a requested in-cell visit go ahead."""
     visit = visit_get_for_user(me(request), visit_id)
     require_perm_at(request, Perm.VISIT_AUTHORISE, visit.facility_id)
-    try:
-        done = visit_authorise(actor=me(request), visit=visit)
-    except DomainError as exc:
-        return _refused(request, visit, exc, "authorise", _form(request))
-    return _done(
-        request, done, AUTHORISED.format(person=done.booking.person.full_name, when=_when(done))
-    )
+    return _act(
+        request, visit, "authorise", _form(request),
+        lambda: visit_authorise(actor=me(request), visit=visit), _authorised,
+    )  # fmt: skip
 
 
 @require_POST
@@ -265,20 +312,18 @@ def cancel(request: HttpRequest, visit_id: uuid.UUID) -> HttpResponse:
     """Cancel a visit, with the reason (the service decides who may)."""
     visit = visit_get_for_user(me(request), visit_id)
     form = _form(request)
-    try:
-        done = visit_cancel(actor=me(request), visit=visit, reason=form.get("reason", ""))
-    except DomainError as exc:
-        return _refused(request, visit, exc, "cancel", form)
-    return _done(request, done, CANCELLED)
+    return _act(
+        request, visit, "cancel", form,
+        lambda: visit_cancel(actor=me(request), visit=visit, reason=form.get("reason", "")),
+        lambda _: CANCELLED,
+    )  # fmt: skip
 
 
 @require_POST
 @requires(Perm.VISIT_OPERATE)
 def check_in(request: HttpRequest, visit_id: uuid.UUID) -> HttpResponse:
     """Check the visitors in at the desk: the identity document seen for each."""
-    user = me(request)
-    visit = visit_get_for_user(user, visit_id)
-    require_perm_at(request, Perm.VISIT_OPERATE, visit.facility_id)
+    user, visit = _operated(request, visit_id)
     form = _form(request)
     present = set(request.POST.getlist("present"))
     checks = [
@@ -290,21 +335,19 @@ def check_in(request: HttpRequest, visit_id: uuid.UUID) -> HttpResponse:
         for line in _lines(visit)
         if str(line.participant.visitor.public_id) in present
     ]
-    try:
-        done = visit_check_in(actor=user, visit=visit, checks=checks)
-    except DomainError as exc:
-        return _refused(request, visit, exc, "check_in", form)
     names = ", ".join(check.visitor.person.full_name for check in checks)
-    return _done(request, done, CHECKED_IN.format(names=names))
+    return _act(
+        request, visit, "check_in", form,
+        lambda: visit_check_in(actor=user, visit=visit, checks=checks),
+        lambda _: CHECKED_IN.format(names=names),
+    )  # fmt: skip
 
 
 @require_POST
 @requires(Perm.VISIT_OPERATE)
 def screen_item(request: HttpRequest, visit_id: uuid.UUID) -> HttpResponse:
     """Log something a visitor brought and what became of it."""
-    user = me(request)
-    visit = visit_get_for_user(user, visit_id)
-    require_perm_at(request, Perm.VISIT_OPERATE, visit.facility_id)
+    user, visit = _operated(request, visit_id)
     form = _form(request)
     visitor = None
     if form.get("visitor"):
@@ -321,26 +364,21 @@ def screen_item(request: HttpRequest, visit_id: uuid.UUID) -> HttpResponse:
                 f"Visitor {NO_SUCH_VISITOR}", extra={"fields": {"visitor": [NO_SUCH_VISITOR]}}
             )
             return _refused(request, visit, exc, "screen", form)
-    try:
-        item = visit_item_screen(
+    return _act(
+        request, visit, "screen", form,
+        lambda: visit_item_screen(
             actor=user, visit=visit, description=form.get("description", ""),
             outcome=form.get("outcome", ""), reason=form.get("reason", ""), visitor=visitor,
-        )  # fmt: skip
-    except DomainError as exc:
-        return _refused(request, visit, exc, "screen", form)
-    note = ITEM_SCREENED.format(
-        description=item.description, outcome=item.get_outcome_display().lower()
-    )
-    return _done(request, visit, note)
+        ),
+        _screened,
+    )  # fmt: skip
 
 
 @require_POST
 @requires(Perm.VISIT_OPERATE)
 def start(request: HttpRequest, visit_id: uuid.UUID) -> HttpResponse:
     """Start the visit: the escort brings the person (or opens the cell door)."""
-    user = me(request)
-    visit = visit_get_for_user(user, visit_id)
-    require_perm_at(request, Perm.VISIT_OPERATE, visit.facility_id)
+    user, visit = _operated(request, visit_id)
     form = _form(request)
     escort: User | None = None
     if form.get("escort"):
@@ -350,56 +388,42 @@ def start(request: HttpRequest, visit_id: uuid.UUID) -> HttpResponse:
                 f"Escort {NO_SUCH_ESCORT}", extra={"fields": {"escort": [NO_SUCH_ESCORT]}}
             )
             return _refused(request, visit, exc, "start", form)
-    try:
-        done = visit_start(actor=user, visit=visit, escort=escort)
-    except DomainError as exc:
-        return _refused(request, visit, exc, "start", form)
-    until = done.due_end_at or done.ends_at
-    local_until = clock.local(until, done.facility.timezone).strftime("%H:%M")
-    return _done(request, done, STARTED.format(minutes=done.minutes, until=local_until))
+    return _act(
+        request, visit, "start", form,
+        lambda: visit_start(actor=user, visit=visit, escort=escort), _started,
+    )  # fmt: skip
 
 
 @require_POST
 @requires(Perm.VISIT_OPERATE)
 def end(request: HttpRequest, visit_id: uuid.UUID) -> HttpResponse:
     """End the visit (the person goes back; the cell door is closed)."""
-    user = me(request)
-    visit = visit_get_for_user(user, visit_id)
-    require_perm_at(request, Perm.VISIT_OPERATE, visit.facility_id)
-    try:
-        done = visit_end(actor=user, visit=visit)
-    except DomainError as exc:
-        return _refused(request, visit, exc, "end", _form(request))
-    late = overran_minutes(done, clock.now())
-    return _done(request, done, ENDED_LATE.format(minutes=late) if late else ENDED)
+    user, visit = _operated(request, visit_id)
+    return _act(
+        request, visit, "end", _form(request), lambda: visit_end(actor=user, visit=visit), _ended
+    )
 
 
 @require_POST
 @requires(Perm.VISIT_OPERATE)
 def check_out(request: HttpRequest, visit_id: uuid.UUID) -> HttpResponse:
     """The visitors leave: the visit is completed."""
-    user = me(request)
-    visit = visit_get_for_user(user, visit_id)
-    require_perm_at(request, Perm.VISIT_OPERATE, visit.facility_id)
-    try:
-        done = visit_check_out(actor=user, visit=visit)
-    except DomainError as exc:
-        return _refused(request, visit, exc, "check_out", _form(request))
-    return _done(request, done, CHECKED_OUT)
+    user, visit = _operated(request, visit_id)
+    return _act(
+        request, visit, "check_out", _form(request),
+        lambda: visit_check_out(actor=user, visit=visit), lambda _: CHECKED_OUT,
+    )  # fmt: skip
 
 
 @require_POST
 @requires(Perm.VISIT_OPERATE)
 def no_show(request: HttpRequest, visit_id: uuid.UUID) -> HttpResponse:
     """Nobody came."""
-    user = me(request)
-    visit = visit_get_for_user(user, visit_id)
-    require_perm_at(request, Perm.VISIT_OPERATE, visit.facility_id)
-    try:
-        done = visit_no_show(actor=user, visit=visit)
-    except DomainError as exc:
-        return _refused(request, visit, exc, "no_show", _form(request))
-    return _done(request, done, NO_SHOW)
+    user, visit = _operated(request, visit_id)
+    return _act(
+        request, visit, "no_show", _form(request),
+        lambda: visit_no_show(actor=user, visit=visit), lambda _: NO_SHOW,
+    )  # fmt: skip
 
 
 _ONE = "<uuid:visit_id>/"

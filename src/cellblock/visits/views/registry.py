@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
+from typing import Any
 
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
@@ -127,6 +128,22 @@ def _window_state(record: VisitorBan | VisitSuspension, now: dt.datetime) -> str
 
 def _form(request: HttpRequest) -> dict[str, str]:
     return posted(request)
+
+
+def _refusal(request: HttpRequest, action: str, exc: DomainError | None) -> dict[str, Any]:
+    """What a page shows of a refused form: the form as typed and what was wrong with it."""
+    if exc is None:
+        return {"action": action, "form": {}, "errors": {action: {}}, "error": ""}
+    return {
+        "action": action,
+        "form": _form(request),
+        "errors": {action: field_errors(exc)},
+        "error": problem_text(exc),
+    }
+
+
+def _status(exc: DomainError | None) -> int:
+    return exc.status if exc is not None else 200
 
 
 def _until(moment: dt.datetime | None, facility: Facility) -> str:
@@ -263,10 +280,7 @@ def _visitor_page(
     visitor: Visitor,
     *,
     action: str = "",
-    form: dict[str, str] | None = None,
-    errors: dict[str, str] | None = None,
-    error: str = "",
-    status: int = 200,
+    refused: DomainError | None = None,
 ) -> HttpResponse:
     facility = visitor.facility
     perms = me(request).perms_at(facility.pk)
@@ -289,12 +303,9 @@ def _visitor_page(
         "can_ban": Perm.VISITOR_BAN in perms,
         "id_kinds": IdentifierKind.choices,
         "guardian_roles": GuardianRole.choices,
-        "action": action,
-        "form": form or {},
-        "errors": {action: errors or {}},
-        "error": error,
+        **_refusal(request, action, refused),
     }
-    return render(request, "visits/visitor.html", context, status=status)
+    return render(request, "visits/visitor.html", context, status=_status(refused))
 
 
 @require_GET
@@ -308,10 +319,7 @@ def _visitor_refused(
     request: HttpRequest, visitor_id: uuid.UUID, action: str, exc: DomainError
 ) -> HttpResponse:
     fresh = visitor_get_for_user(me(request), visitor_id)
-    return _visitor_page(
-        request, fresh, action=action, form=_form(request), errors=field_errors(exc),
-        error=problem_text(exc), status=exc.status,
-    )  # fmt: skip
+    return _visitor_page(request, fresh, action=action, refused=exc)
 
 
 @require_POST
@@ -421,10 +429,7 @@ def _list_page(
     booking: Booking,
     *,
     action: str = "",
-    form: dict[str, str] | None = None,
-    errors: dict[str, str] | None = None,
-    error: str = "",
-    status: int = 200,
+    refused: DomainError | None = None,
 ) -> HttpResponse:
     facility = booking.facility
     perms = me(request).perms_at(facility.pk)
@@ -445,12 +450,9 @@ def _list_page(
         "can_manage": Perm.VISITOR_MANAGE in perms,
         "can_suspend": Perm.VISIT_SUSPEND in perms,
         "can_schedule": Perm.VISIT_SCHEDULE in perms,
-        "action": action,
-        "form": form or {},
-        "errors": {action: errors or {}},
-        "error": error,
+        **_refusal(request, action, refused),
     }
-    return render(request, "visits/visiting_list.html", context, status=status)
+    return render(request, "visits/visiting_list.html", context, status=_status(refused))
 
 
 def _list_url(booking: Booking) -> str:
@@ -473,10 +475,7 @@ def visiting_list_page(request: HttpRequest, booking_number: str) -> HttpRespons
 def _list_refused(
     request: HttpRequest, booking: Booking, action: str, exc: DomainError
 ) -> HttpResponse:
-    return _list_page(
-        request, booking, action=action, form=_form(request), errors=field_errors(exc),
-        error=problem_text(exc), status=exc.status,
-    )  # fmt: skip
+    return _list_page(request, booking, action=action, refused=exc)
 
 
 @require_POST
