@@ -73,11 +73,19 @@ define pytest_postgres
 		--junitxml=$(ARTIFACTS)/junit-postgres.xml $(PYTEST_ARGS)
 endef
 
-test: install-dev ## Run the test suite on SQLite, then on PostgreSQL
+# The two databases run side by side (one core each); each run's output is kept in
+# test-artifacts/pytest-<database>.log and printed whole when both are done.
+test: install-dev ## Run the test suite on SQLite and on PostgreSQL, side by side
 	$(MAKE) system-deps
-	@sqlite=0; postgres=0; \
-	$(MAKE) _pytest-sqlite || sqlite=$$?; \
-	$(MAKE) _pytest-postgres || postgres=$$?; \
+	@mkdir -p $(ARTIFACTS); sqlite=0; postgres=0; \
+	echo "==> pytest on SQLite and on PostgreSQL, side by side (logs in $(ARTIFACTS)/)"; \
+	$(MAKE) --no-print-directory _pytest-sqlite > $(ARTIFACTS)/pytest-sqlite.log 2>&1 & \
+	sqlite_run=$$!; \
+	$(MAKE) --no-print-directory _pytest-postgres > $(ARTIFACTS)/pytest-postgres.log 2>&1 & \
+	postgres_run=$$!; \
+	wait $$sqlite_run || sqlite=$$?; \
+	wait $$postgres_run || postgres=$$?; \
+	cat $(ARTIFACTS)/pytest-sqlite.log $(ARTIFACTS)/pytest-postgres.log; \
 	echo "==> SQLite: $$([ $$sqlite = 0 ] && echo passed || echo FAILED)," \
 		"PostgreSQL: $$([ $$postgres = 0 ] && echo passed || echo FAILED)"; \
 	[ $$sqlite = 0 ] && [ $$postgres = 0 ]
