@@ -78,7 +78,11 @@ def test_a_supervisor_goes_from_the_dashboard_to_the_board_and_narrows_it(
     expect(panel.get_by_role("heading", name="Compliance alerts")).to_be_visible()
     breaches = int(panel.get_by_test_id("compliance-breaches").inner_text())
     assert breaches >= 9
-    expect(panel.get_by_test_id("compliance-top").locator("li")).to_have_count(10)
+    # The panel lists the first ten alerts; how many warnings join the breaches
+    # depends on the hour (a count or a meal due), so at least the nine breaches.
+    top = panel.get_by_test_id("compliance-top").locator("li")
+    expect(top.first).to_be_visible()
+    assert 9 <= top.count() <= 10
     panel.get_by_role("link", name="Open the alert board").click()
 
     expect(page.get_by_role("heading", level=1)).to_have_text("Alert board")
