@@ -49,7 +49,7 @@ run: install ## Migrate, load the demo if the database is empty, serve on 127.0.
 	mkdir -p var
 	$(CELLBLOCK) migrate --noinput
 	$(CELLBLOCK) demo --if-empty
-	$(CELLBLOCK) compliance sweep --every 60 --verbosity 0 & sweep=$$!; \
+	$(CELLBLOCK) compliance --verbosity 0 sweep --every 60 & sweep=$$!; \
 	trap 'kill $$sweep 2>/dev/null' EXIT; \
 	$(CELLBLOCK) runserver 127.0.0.1:8000
 

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
+import shlex
 from io import StringIO
+from pathlib import Path
 
 import pytest
 from django.core.management import CommandError, call_command
@@ -172,6 +174,21 @@ def test_the_command_sweeps_one_facility_or_all(site, other_site, hold, clock, s
     assert [line.split()[2] for line in lines] == ["OTH:", "TST:", "OTH:", "TST:"]
     event = AuditEvent.objects.filter(action="compliance.sweep").latest("seq")
     assert event.actor_username == ""
+
+
+def test_the_sweep_beside_make_runs_server_parses_and_stays_quiet(site, capsys):
+    """The exact command line of the Makefile's run target (one round instead of forever)."""
+    makefile = Path(__file__).resolve().parents[4] / "Makefile"
+    [line] = [text for text in makefile.read_text().splitlines() if "compliance" in text
+              and "sweep" in text and "$(CELLBLOCK)" in text]  # fmt: skip
+    argv = shlex.split(line.split("$(CELLBLOCK)", 1)[1].split("&", 1)[0])
+    assert argv[:2] == ["compliance", "--verbosity"]
+
+    # Parsed as the command line would be: options after the verb must belong to it.
+    call_command(*argv, "--rounds", "1")
+
+    assert capsys.readouterr().out == ""
+    assert AuditEvent.objects.filter(action="compliance.sweep").count() == 1
 
 
 def test_the_command_explains_what_it_cannot_do(site, officer):
