@@ -28,6 +28,7 @@ from cellblock.custody.api import router as custody_router
 from cellblock.facilities.api import router as facilities_router
 from cellblock.housing.api import router as housing_router
 from cellblock.incidents.api import router as incidents_router
+from cellblock.medical.api import router as medical_router
 from cellblock.people.api import router as people_router
 from cellblock.requests.api import router as requests_router
 from cellblock.visits.api import router as visits_router
@@ -59,6 +60,7 @@ api.add_router("/incidents", incidents_router, tags=["incidents"])
 api.add_router("/compliance", compliance_router, tags=["compliance"])
 api.add_router("/visits", visits_router, tags=["visits"])
 api.add_router("/requests", requests_router, tags=["requests"])
+api.add_router("/medical", medical_router, tags=["medical"])
 
 
 def _error(

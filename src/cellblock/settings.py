@@ -65,6 +65,7 @@ INSTALLED_APPS = [
     "cellblock.incidents",
     "cellblock.visits",
     "cellblock.requests",
+    "cellblock.medical",
     "cellblock.compliance",
     "cellblock.exchange",
     "cellblock.demo",

@@ -17,6 +17,7 @@ urlpatterns = [
     path("custody/", include("cellblock.custody.urls")),
     path("incidents/", include("cellblock.incidents.urls")),
     path("requests/", include("cellblock.requests.urls")),
+    path("medical/", include("cellblock.medical.urls")),
     path("compliance/", include("cellblock.compliance.urls")),
     path("visits/", include("cellblock.visits.urls")),
     path("imports/", include("cellblock.exchange.urls")),

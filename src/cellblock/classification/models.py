@@ -66,6 +66,8 @@ class FlagOrigin(models.TextChoices):
     # The juvenile flag, from the person's date of birth.
     DATE_OF_BIRTH = "date_of_birth", "Date of birth"
     PREA_SCREENING = "prea_screening", "PREA screening"
+    # A care alert from medical (medical.CareAlert): lifted when the alert ends.
+    MEDICAL = "medical", "Medical care alert"
 
 
 class ObservationLevel(models.TextChoices):

@@ -70,6 +70,7 @@ FLAG_DERIVED = "The {flag} flag is set and lifted by {origin}, not by hand: {how
 HOW_DERIVED = {
     FlagOrigin.DATE_OF_BIRTH: "correct the date of birth if it is wrong",
     FlagOrigin.PREA_SCREENING: "record a new PREA screening",
+    FlagOrigin.MEDICAL: "medical ends the care alert that set it",
 }
 JUVENILE_HAS_DOB = (
     "is derived from the date of birth ({dob}); a juvenile flag by hand is only for a "

@@ -114,6 +114,20 @@ class Perm(StrEnum):
     REQUEST_FILE = "request.file"
     # Route any request, answer or close it whoever it is addressed to.
     REQUEST_MANAGE = "request.manage"
+    # Medical (the medical app).  Appointments, sick-call status and care alerts: who,
+    # when, where; never what for.
+    MEDICAL_VIEW = "medical.view"
+    # Clinical text: screening answers, complaints, findings, notes, vitals, injuries,
+    # consent records.  Medical roles only; every read is audited.
+    CLINICAL_READ = "clinical.read"
+    # Receiving screening, encounters, notes, consent and refusal, care alerts.
+    CLINICAL_RECORD = "clinical.record"
+    # Let an encounter go ahead with a provider the person is alleged to have harmed.
+    MEDICAL_CONFLICT_ACKNOWLEDGE = "medical.conflict_acknowledge"
+    # Open one person's medical record in an emergency, for a while (break-glass).
+    BREAK_GLASS = "medical.break_glass"
+    # The list of break-glass openings, and marking one reviewed.
+    BREAK_GLASS_REVIEW = "medical.break_glass_review"
     # Moving a population in from another system, or taking all of it out.
     RECORDS_IMPORT = "records.import"
     RECORDS_EXPORT = "records.export"
@@ -130,8 +144,13 @@ _CUSTODY_READ = frozenset(
         Perm.COMPLIANCE_VIEW,
         Perm.VISIT_VIEW,
         Perm.REQUEST_VIEW,
+        Perm.MEDICAL_VIEW,
     }
 )
+
+# Clinical text is for medical roles only: not even the commander holds these (she has
+# break-glass for an emergency).
+CLINICAL = frozenset({Perm.CLINICAL_READ, Perm.CLINICAL_RECORD})
 
 # What every officer does on a shift.
 _OFFICER_WORK = frozenset(
@@ -152,8 +171,8 @@ _OFFICER_WORK = frozenset(
 )
 
 ROLE_PERMS: dict[Role, frozenset[Perm]] = {
-    # Everything in the facility.
-    Role.COMMANDER: frozenset(Perm),
+    # Everything in the facility but clinical text.
+    Role.COMMANDER: frozenset(Perm) - CLINICAL,
     Role.SUPERVISOR: _CUSTODY_READ
     | _OFFICER_WORK
     | {
@@ -176,6 +195,7 @@ ROLE_PERMS: dict[Role, frozenset[Perm]] = {
         Perm.VISIT_AUTHORISE,
         Perm.VISIT_SUSPEND,
         Perm.REQUEST_MANAGE,
+        Perm.MEDICAL_CONFLICT_ACKNOWLEDGE,
     },
     Role.OFFICER: _CUSTODY_READ | _OFFICER_WORK,
     Role.BOOKING: _CUSTODY_READ | {Perm.PERSON_EDIT, Perm.BOOKING_CREATE},
@@ -200,13 +220,17 @@ ROLE_PERMS: dict[Role, frozenset[Perm]] = {
         Perm.MEALS_RECORD,
         Perm.INCIDENT_REPORT,
         Perm.REQUEST_FILE,
+        Perm.CLINICAL_READ,
+        Perm.CLINICAL_RECORD,
+        Perm.BREAK_GLASS_REVIEW,
     },
     Role.COURT: _CUSTODY_READ | {Perm.BOOKING_CREATE, Perm.BOOKING_RELEASE, Perm.ORDERS_EDIT},
     # The front desk: the registry, the schedule, checking visitors in and out.
     Role.VISITS: _CUSTODY_READ
     | {Perm.VISITOR_MANAGE, Perm.VISIT_SCHEDULE, Perm.VISIT_OPERATE, Perm.REQUEST_FILE},
     # Reads everything but clinical text, and the audit log.
-    Role.AUDITOR: _CUSTODY_READ | {Perm.AUDIT_READ, Perm.STAFF_VIEW, Perm.PREA_READ},
+    Role.AUDITOR: _CUSTODY_READ
+    | {Perm.AUDIT_READ, Perm.STAFF_VIEW, Perm.PREA_READ, Perm.BREAK_GLASS_REVIEW},
     # Users and configuration; no records of people in custody.
     Role.ADMIN: frozenset(
         {

@@ -64,6 +64,11 @@ class Facility(models.Model):
     # Adult jails may hold juveniles only briefly (JJDPA); this says whether
     # the facility is an adult one.
     serves_adults = models.BooleanField(default=True)
+    # The medic told when a record is opened by break-glass (and who reviews it); when
+    # nobody is named, every medic of the facility is.
+    medical_lead = models.ForeignKey(
+        "accounts.User", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
 
     class Meta:
         ordering = ["name"]
@@ -307,6 +312,10 @@ class FacilityPolicy(models.Model):
     visit_booking_max_days = models.PositiveSmallIntegerField(default=14)
     # Inmate requests (LASD).
     request_answer_days = models.PositiveSmallIntegerField(default=15)
+    # Medical (NCCHC J-E-04): the full health assessment within this many days of booking.
+    health_assessment_days = models.PositiveSmallIntegerField(default=14)
+    # How long a commander's emergency (break-glass) access to a medical record lasts.
+    break_glass_minutes = models.PositiveSmallIntegerField(default=60)
     # Moves by an officer need a supervisor's approval unless this is on.
     officer_moves_without_approval = models.BooleanField(default=False)
 

@@ -36,5 +36,7 @@ POLICY_SOURCES: dict[str, str] = {
     "visit_booking_min_hours": "local policy (24 hours ahead)",
     "visit_booking_max_days": "local policy (14 days ahead)",
     "request_answer_days": "LASD",
+    "health_assessment_days": "NCCHC J-E-04 (14 days)",
+    "break_glass_minutes": "local policy (emergency access, HIPAA 164.312(a)(2)(ii))",
     "officer_moves_without_approval": "local policy",
 }
