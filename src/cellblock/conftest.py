@@ -18,6 +18,7 @@ from django.test import Client
 from cellblock.accounts.models import User
 from cellblock.accounts.services import membership_grant, user_create
 from cellblock.audit.tests.support import flushable_audit_trail
+from cellblock.booking.models import Booking
 from cellblock.core.roles import Role
 from cellblock.facilities import services as facility_services
 from cellblock.facilities.models import Agency, Cell, Facility, HousingUnit, Zone
@@ -90,6 +91,15 @@ def site(db: None) -> SmallFacility:
 @pytest.fixture
 def other_site(db: None) -> SmallFacility:
     return build_facility("OTH", "Other Jail")
+
+
+def screen_clear(booking: Booking, by: User | None = None) -> Booking:
+    """Record a receiving screening that clears ``booking`` for a bed (the step before housing)."""
+    from cellblock.medical.screening import CLEAR_ANSWERS
+    from cellblock.medical.services.screening import screening_record
+
+    screening_record(actor=by, booking=booking, answers=CLEAR_ANSWERS)
+    return booking
 
 
 def make_staff(username: str, facility: Facility, *roles: str) -> User:
