@@ -102,6 +102,16 @@ def screen_clear(booking: Booking, by: User | None = None) -> Booking:
     return booking
 
 
+def ready_for_bed(booking: Booking, by: User | None = None) -> Booking:
+    """Screen ``booking`` clear unless its receiving screening is already done."""
+    from cellblock.booking.models import IntakeStepCode
+
+    screening_open = booking.intake_steps.filter(
+        step=IntakeStepCode.MEDICAL_SCREENING, completed_at__isnull=True
+    ).exists()
+    return screen_clear(booking, by=by) if screening_open else booking
+
+
 def make_staff(username: str, facility: Facility, *roles: str) -> User:
     user = user_create(
         actor=None, username=username, full_name=username.replace("_", " ").title(),

@@ -320,6 +320,43 @@ def flag_lift(*, actor: User | None, flag: Flag, reason: str) -> Flag:
         )
 
 
+def flag_derive(
+    *,
+    actor: User | None,
+    booking: Booking,
+    kind: str,
+    detail: str,
+    reason: str,
+    origin: str,
+    until: dt.datetime | None = None,
+) -> Flag:
+    """Set a flag on behalf of another record (a medical care alert), inside its transaction.
+
+    The caller has checked its own permission and locked the booking; the flag
+    is lifted by ``flag_derived_lift`` when that record ends, never by hand.
+    """
+    return _flag_create(
+        actor=actor, booking=booking, kind=kind, reason=reason, detail=detail, until=until,
+        origin=origin,
+    )  # fmt: skip
+
+
+def flag_derived_lift(*, actor: User | None, flag: Flag, reason: str) -> Flag:
+    """Lift a derived flag when the record that set it ends; already lifted is left as it is."""
+    if flag.origin == FlagOrigin.STAFF:
+        # Staff flags are lifted with flag_lift, which checks the lifter's role.
+        raise Conflict("This flag was set by staff: lift it by hand.", code="flag_not_derived")
+    with transaction.atomic():
+        locked = (
+            Flag.objects.select_for_update().select_related("booking__facility").get(pk=flag.pk)
+        )
+        if locked.lifted_at is not None:
+            return locked
+        return _flag_close(
+            actor=actor, flag=locked, booking=locked.booking, reason=reason, at=clock.now()
+        )
+
+
 # --- Juveniles -------------------------------------------------------------------------
 
 

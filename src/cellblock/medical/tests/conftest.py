@@ -49,14 +49,17 @@ def _free_bed(site: SmallFacility) -> Bed:
 
 
 @pytest.fixture
-def admit(site: SmallFacility, medic: User) -> Callable[..., Booking]:
-    """Book someone into custody; screened clear by ``medic`` and housed unless told otherwise."""
+def admit(site: SmallFacility, medic: User, clock: Any) -> Callable[..., Booking]:
+    """Book someone into custody; screened clear by ``medic`` and housed unless told otherwise.
+
+    The clock stands still first, so the booking is made at NOW, not today.
+    """
 
     def make(
         family_name: str = "Uchiha",
         *,
         given_name: str = "Sasuke",
-        born: dt.date | None = dt.date(2010, 7, 23),
+        born: dt.date | None = dt.date(1993, 7, 23),
         screened: bool = True,
         housed: bool = True,
     ) -> Booking:
@@ -77,5 +80,5 @@ def admit(site: SmallFacility, medic: User) -> Callable[..., Booking]:
 
 @pytest.fixture
 def held(admit: Callable[..., Booking]) -> Booking:
-    """Sasuke Uchiha, in custody, screened clear and housed in the first free bed."""
+    """Sasuke Uchiha (an adult here, so the test jail may house him), screened and housed."""
     return admit()
