@@ -50,6 +50,8 @@ FORCED_ENTRY = "forced_entry"
 HOUSING_RULE = "housing_rule"
 VISIT_OVERRUN = "visit_overrun"
 REQUEST_OVERDUE = "request_overdue"
+HEALTH_ASSESSMENT_OVERDUE = "health_assessment_overdue"
+BREAK_GLASS_ACCESS = "break_glass_access"
 
 # --- Who must act ------------------------------------------------------------------
 
@@ -63,6 +65,9 @@ OFFICERS_ON_DUTY = "officers_on_duty"
 ESCORT = "escort"
 # The member of staff a request is addressed to by name.
 ADDRESSEE = "addressee"
+# The medic who reviews break-glass openings: the facility's named medical lead, or every
+# medic when none is named (medical.services.access.medical_leads).
+MEDICAL_LEAD = "medical_lead"
 # Roles a request may be addressed to besides those above (the staff roles' own codes).
 OFFICER = "officer"
 BOOKING = "booking"
@@ -79,6 +84,7 @@ ROLE_LABELS: dict[str, str] = {
     OFFICERS_ON_DUTY: "Officers on duty",
     ESCORT: "Escort",
     ADDRESSEE: "Addressee",
+    MEDICAL_LEAD: "Medical lead",
     OFFICER: "Officers",
     BOOKING: "Booking",
     COURT: "Court",
@@ -140,6 +146,8 @@ UNITS: dict[str, str] = {
     HOUSING_RULE: "min",
     VISIT_OVERRUN: "min",
     REQUEST_OVERDUE: "days",
+    HEALTH_ASSESSMENT_OVERDUE: "days",
+    BREAK_GLASS_ACCESS: "min",
 }
 
 
@@ -221,6 +229,15 @@ RULES: dict[str, Rule] = {
         # (the commander once the request was escalated).
         _rule(REQUEST_OVERDUE, "Request unanswered past its deadline", (ADDRESSEE,),
               "request_answer_days"),
+        _rule(
+            HEALTH_ASSESSMENT_OVERDUE, "Health assessment overdue", (MEDIC,),
+            "health_assessment_days",
+        ),
+        # Clinical records are for medical staff: an emergency opening is reviewed by them.
+        _rule(
+            BREAK_GLASS_ACCESS, "Medical record opened by break-glass", (MEDICAL_LEAD,),
+            "break_glass_minutes",
+        ),
     )
 }  # fmt: skip
 
@@ -245,6 +262,7 @@ class Limits:
     hunger_strike_meals: int = 9
     visit_length_minutes: int = 30
     request_answer_days: int = 15
+    health_assessment_days: int = 14
 
 
 @dataclass(frozen=True)
@@ -294,6 +312,9 @@ class Held:
     last_visit_at: dt.datetime | None = None
     # Meals refused or missed in a row, since the first of them.
     meals_without: Streak = NO_STREAK
+    # When the full health assessment is due (booked at + the policy days); None once one
+    # was completed.
+    health_assessment_due_at: dt.datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -396,6 +417,23 @@ class RequestFact:
 
 
 @dataclass(frozen=True)
+class BreakGlassFact:
+    """A commander's emergency opening of a medical record, not yet reviewed.
+
+    Who opened it and for whom; never the reason, which the board does not show.
+    """
+
+    key: str
+    booking: str
+    name: str
+    opened_by: str
+    opened_at: dt.datetime
+    # How long it was opened for, in minutes (the policy's when it was opened).
+    minutes: int
+    where: Where | None = None
+
+
+@dataclass(frozen=True)
 class Facts:
     now: dt.datetime
     # The facility-local date of ``now``.
@@ -412,6 +450,7 @@ class Facts:
     reviews: Sequence[ReviewFact] = ()
     visits: Sequence[VisitFact] = ()
     requests: Sequence[RequestFact] = ()
+    break_glass: Sequence[BreakGlassFact] = ()
 
 
 # --- Alerts ----------------------------------------------------------------------
@@ -589,6 +628,14 @@ REQUEST_OVERDUE_MESSAGE = (
     "({days} overdue); it waits for {addressee}."
 )
 REQUEST_ESCALATED = " It was escalated to the commander."
+HEALTH_ASSESSMENT_MESSAGE = (
+    "{name} was booked {days} ago and has had no health assessment; it is due within "
+    "{limit} days of booking."
+)
+BREAK_GLASS_MESSAGE = (
+    "{opener} opened the medical record of {name} by break-glass {span} ago; the medical lead "
+    "must review why."
+)
 
 
 # --- Rules about one person -------------------------------------------------------
@@ -764,6 +811,24 @@ def meals(held: Held, facts: Facts) -> list[Alert]:
     ]  # fmt: skip
 
 
+def health_assessment_overdue(held: Held, facts: Facts) -> list[Alert]:
+    due = held.health_assessment_due_at
+    # Due within the days of booking: overdue once that moment is past.
+    if due is None or facts.now <= due:
+        return []
+    days = (facts.now - held.booked_at).days
+    limit = facts.limits.health_assessment_days
+    message = HEALTH_ASSESSMENT_MESSAGE.format(
+        name=held.name, days=_plural(days, "day"), limit=limit
+    )
+    return [
+        _for_person(
+            HEALTH_ASSESSMENT_OVERDUE, held, severity=BREACH, number=days, limit=limit,
+            since=due, message=message,
+        )
+    ]  # fmt: skip
+
+
 PERSON_RULES: tuple[Callable[[Held, Facts], list[Alert]], ...] = (
     juvenile_in_adult_facility,
     child_in_solitary,
@@ -774,6 +839,7 @@ PERSON_RULES: tuple[Callable[[Held, Facts], list[Alert]], ...] = (
     exercise_missed,
     no_visits,
     meals,
+    health_assessment_overdue,
 )
 
 
@@ -959,6 +1025,21 @@ def request_overdue(request: RequestFact, facts: Facts) -> list[Alert]:
     return [replace(alert, responsible=(who,))]
 
 
+def break_glass_access(access: BreakGlassFact, facts: Facts) -> list[Alert]:
+    # A warning from the minute it is opened until someone reviews it, open or not.
+    minutes = max(0, _minutes(facts.now - access.opened_at))
+    message = BREAK_GLASS_MESSAGE.format(
+        opener=access.opened_by, name=access.name, span=figure_text(minutes, "min")
+    )
+    return [
+        _alert(
+            BREAK_GLASS_ACCESS, severity=WARNING, number=minutes, limit=access.minutes,
+            since=access.opened_at, key=f"{access.booking}:{access.key}", message=message,
+            booking=access.booking, person=access.name, where=access.where,
+        )
+    ]  # fmt: skip
+
+
 # --- Everything at once ------------------------------------------------------------
 
 
@@ -989,4 +1070,6 @@ def evaluate(facts: Facts) -> list[Alert]:
         found += visit_overrun(visit, facts)
     for request in facts.requests:
         found += request_overdue(request, facts)
+    for access in facts.break_glass:
+        found += break_glass_access(access, facts)
     return sorted(found, key=sort_key)

@@ -2,11 +2,12 @@
 
 ``alerts(facility, now)`` reads everything the rules need in a fixed number of
 queries, whatever the population (the people held with their cell, light,
-last sighting and last visit in one query; the solitary clock in two to four;
-restraints, overdue movements, counts, posts, meals, forced entries, housing
-alerts, visits in progress and waiting requests in one to three each), hands
-plain facts to
-``compliance.rules.evaluate`` and names who must act.  Nothing here decides a
+last sighting, last visit and whether their health assessment was done in one
+query; the solitary clock in two to four; restraints, overdue movements,
+counts, posts, meals, forced entries, housing alerts, visits in progress,
+waiting requests and unreviewed break-glass openings in one to three each),
+hands plain facts to ``compliance.rules.evaluate`` and names who must act
+(the medical leads in one more query, only when an opening waits).  Nothing here decides a
 rule.  Observation levels come from ``custody.selectors.rounds`` (level_for,
 interval_for); posts, missed counts and meals from their own selectors
 (post_board, missed_counts, meals_in_a_row_without).  The officers on duty
@@ -61,6 +62,8 @@ from cellblock.custody.selectors.rounds import LEVEL_FLAGS, Level, interval_for,
 from cellblock.facilities.models import CellFeature, Facility, FacilityPolicy, FeatureStatus
 from cellblock.housing.models import BedAssignment, HousingReview
 from cellblock.incidents.models import Incident, IncidentKind, IncidentOrigin
+from cellblock.medical.models import BreakGlass, Encounter, EncounterKind, EncounterStatus
+from cellblock.medical.services.access import medical_leads
 from cellblock.requests.models import WAITING_STATUSES, InmateRequest
 from cellblock.visits.models import Visit, VisitStatus
 
@@ -136,12 +139,19 @@ def held_people(facility: Facility, *, booking: Booking | None = None) -> list[R
             ),
             # A visit in the person's own cell takes them nowhere: its start counts too.
             last_visit_started=_latest(visits, "-started_at", "started_at"),
+            # The full health assessment, once completed, is not due again in this booking.
+            assessed=Exists(
+                Encounter.objects.filter(
+                    booking_id=mine, kind=EncounterKind.HEALTH_ASSESSMENT,
+                    status=EncounterStatus.COMPLETED,
+                )
+            ),
         )
         .values(
             "pk", "booking_number", "booked_at", "custody_level", "person__given_name",
             "person__family_name", "person__date_of_birth", "housed_since", "cell_id",
             "cell_code", "unit_code", "zone_id", "restrictive", "shares_cell", "lit", "last_seen",
-            "last_return", "out_since", "last_visit", "last_visit_started",
+            "last_return", "out_since", "last_visit", "last_visit_started", "assessed",
         )
         .order_by("booking_number")
     )  # fmt: skip
@@ -201,6 +211,7 @@ def _people_facts(
         solitary.limits_of(policy), booking_id=booking.pk if booking else None,
     )  # fmt: skip
     meals = meals_in_a_row_without(held)
+    assessment_within = dt.timedelta(days=policy.health_assessment_days)
     found: list[rules.Held] = []
     for row in people:
         level = levels[row["pk"]]
@@ -220,6 +231,8 @@ def _people_facts(
                 solitary=rules.NO_STREAK if row["shares_cell"] else run.solitary,
                 exercise_missed=run.exercise_missed,
                 last_visit_at=max(visits, default=None), meals_without=rules.Streak(count, since),
+                health_assessment_due_at=None if row["assessed"]
+                else row["booked_at"] + assessment_within,
             )
         )  # fmt: skip
     return found
@@ -426,6 +439,30 @@ def _request_facts(
     ]  # fmt: skip
 
 
+def _break_glass_facts(
+    facility: Facility, where: dict[str, rules.Where | None], booking: Booking | None
+) -> list[rules.BreakGlassFact]:
+    """Break-glass openings nobody has reviewed yet: who opened whose record (never why)."""
+    found = BreakGlass.objects.filter(facility=facility, reviewed_at__isnull=True)
+    if booking is not None:
+        found = found.filter(booking=booking)
+    return [
+        rules.BreakGlassFact(
+            key=str(row["public_id"]), booking=row["booking__booking_number"],
+            name=_name(row, "booking__person__"),
+            opened_by=row["opened_by__full_name"] or row["opened_by__username"],
+            opened_at=row["opened_at"],
+            minutes=int((row["expires_at"] - row["opened_at"]).total_seconds() // 60),
+            where=where.get(row["booking__booking_number"]),
+        )
+        for row in found.values(
+            "public_id", "booking__booking_number", "booking__person__given_name",
+            "booking__person__family_name", "opened_by__full_name", "opened_by__username",
+            "opened_at", "expires_at",
+        ).order_by("opened_at", "pk")
+    ]  # fmt: skip
+
+
 # --- Who must act -------------------------------------------------------------------
 
 
@@ -513,6 +550,7 @@ def facts_of(
         reviews=_review_facts(facility, where, booking),
         visits=_visit_facts(facility, where, booking),
         requests=_request_facts(facility, where, booking),
+        break_glass=_break_glass_facts(facility, where, booking),
     )  # fmt: skip
     return facts, board
 
@@ -525,11 +563,15 @@ def alerts(
     Who must act is named: the facility's commanders, supervisors, medics and
     classification staff, the officers on the posts covering the person's cell
     or zone this shift, the escort of a movement or a visit, the staff a
-    request is addressed to.
+    request is addressed to, the medical lead of a break-glass opening.
     """
     facts, board = facts_of(facility, now, booking=booking)
     addressed = {request.addressee_role for request in facts.requests if request.addressee_role}
-    return _named(rules.evaluate(facts), _staff_by_role(facility, addressed), board)
+    staff = _staff_by_role(facility, addressed)
+    if facts.break_glass:
+        # The named medical lead, or every medic: asked only when an opening waits for review.
+        staff[rules.MEDICAL_LEAD] = tuple(str(lead) for lead in medical_leads(facility))
+    return _named(rules.evaluate(facts), staff, board)
 
 
 @dataclass(frozen=True)

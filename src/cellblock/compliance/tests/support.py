@@ -6,7 +6,7 @@ import datetime as dt
 
 from cellblock.accounts.models import User
 from cellblock.booking.models import Booking
-from cellblock.conftest import SmallFacility
+from cellblock.conftest import SmallFacility, ready_for_bed
 from cellblock.custody.models import (
     CONTACT_DESTINATIONS,
     OUTSIDE_DESTINATIONS,
@@ -40,6 +40,7 @@ def lower_level(site: SmallFacility) -> Cell:
 
 def put_in_isolation(booking: Booking, cell: Cell) -> BedAssignment:
     """House against the rule book (a child among adults), as the commander once did."""
+    ready_for_bed(booking)
     return bed_assign(
         actor=None, booking=booking, bed=cell.beds.get(), override_reason="dangerous to others"
     )

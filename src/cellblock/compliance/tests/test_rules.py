@@ -12,6 +12,7 @@ from cellblock.compliance import rules
 from cellblock.compliance.rules import (
     BREACH,
     WARNING,
+    BreakGlassFact,
     CountSlot,
     Facts,
     Held,
@@ -68,7 +69,7 @@ def only(alerts: list[rules.Alert], code: str) -> rules.Alert:
 
 
 def test_every_rule_has_a_title_a_source_and_someone_to_act():
-    assert len(rules.RULES) == 20  # 19 rules; meals has a referral and a hunger-strike level
+    assert len(rules.RULES) == 22  # 21 rules; meals has a referral and a hunger-strike level
     for code, rule in rules.RULES.items():
         assert rule.code == code
         assert rule.title
@@ -95,6 +96,8 @@ def test_sources_come_from_the_policy_where_a_policy_number_sets_the_limit():
     assert "Havana Rule 67" in rules.RULES[rules.CHILD_IN_SOLITARY].source
     assert rules.RULES[rules.VISIT_OVERRUN].source == "Mesa Co., Fresno Co."
     assert rules.RULES[rules.REQUEST_OVERDUE].source == "LASD"
+    assert "NCCHC J-E-04" in rules.RULES[rules.HEALTH_ASSESSMENT_OVERDUE].source
+    assert "HIPAA" in rules.RULES[rules.BREAK_GLASS_ACCESS].source
 
 
 def test_a_person_held_by_the_rules_raises_nothing():
@@ -601,6 +604,86 @@ def test_the_request_deadline_is_the_facilitys_policy():
         rules.REQUEST_OVERDUE,
     )
     assert alert.limit == 10
+
+
+# --- 20. Health assessment overdue -------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("since_due", "alerted"), [(-MINUTE, False), (dt.timedelta(0), False), (MINUTE, True)]
+)
+def test_a_health_assessment_not_done_within_fourteen_days_of_booking_is_a_breach(
+    since_due, alerted
+):
+    booked = NOW - dt.timedelta(days=14) - since_due
+    person = held(booked_at=booked, health_assessment_due_at=booked + dt.timedelta(days=14))
+    found = [a for a in alerts_for(person) if a.rule == rules.HEALTH_ASSESSMENT_OVERDUE]
+    assert bool(found) is alerted
+    if alerted:
+        alert = found[0]
+        assert (alert.severity, alert.number, alert.unit, alert.limit) == (
+            BREACH, 14, "days", 14
+        )  # fmt: skip
+        assert alert.since == booked + dt.timedelta(days=14)
+        assert alert.responsible == (rules.Responsible(rules.MEDIC),)
+        assert alert.message == rules.HEALTH_ASSESSMENT_MESSAGE.format(
+            name="Naruto Uzumaki", days="14 days", limit=14
+        )
+
+
+def test_a_completed_health_assessment_raises_nothing_however_long_ago_the_booking():
+    person = held(booked_at=NOW - dt.timedelta(days=90), health_assessment_due_at=None)
+    assert rules.HEALTH_ASSESSMENT_OVERDUE not in codes(alerts_for(person))
+
+
+def test_the_health_assessment_figure_is_the_days_since_booking_and_the_limit_the_policys():
+    booked = NOW - dt.timedelta(days=20, hours=3)
+    person = held(booked_at=booked, health_assessment_due_at=booked + dt.timedelta(days=7))
+    limits = Limits(health_assessment_days=7)
+    alert = only(alerts_for(person, limits=limits), rules.HEALTH_ASSESSMENT_OVERDUE)
+    assert (alert.number, alert.limit, alert.figure) == (20, 7, "20 days")
+
+
+# --- 21. Break-glass access -------------------------------------------------------------
+
+
+def opening(**kwargs: object) -> BreakGlassFact:
+    base = BreakGlassFact(
+        key="b0c1", booking="KON-2026-000003", name="Sasuke Uchiha", opened_by="Tsunade",
+        opened_at=NOW - dt.timedelta(minutes=42), minutes=60, where=CELL,
+    )  # fmt: skip
+    return replace(base, **kwargs)  # type: ignore[arg-type]
+
+
+def test_an_unreviewed_break_glass_is_a_warning_for_the_medical_lead_counting_minutes():
+    alert = only(rules.evaluate(facts(break_glass=[opening()])), rules.BREAK_GLASS_ACCESS)
+    assert (alert.severity, alert.number, alert.unit, alert.limit) == (WARNING, 42, "min", 60)
+    assert alert.since == NOW - dt.timedelta(minutes=42)
+    assert alert.subject == "break_glass_access:KON-2026-000003:b0c1"
+    assert (alert.booking, alert.person, alert.place) == (
+        "KON-2026-000003", "Sasuke Uchiha", CELL.label
+    )  # fmt: skip
+    assert alert.responsible == (rules.Responsible(rules.MEDICAL_LEAD),)
+    assert alert.responsible[0].label == "Medical lead"
+    assert alert.message == (
+        "Tsunade opened the medical record of Sasuke Uchiha by break-glass 42 min ago; the "
+        "medical lead must review why."
+    )
+
+
+@pytest.mark.parametrize(("minutes", "text"), [(0, "0 min"), (59, "59 min"), (130, "130 min")])
+def test_a_break_glass_warns_from_the_minute_it_opens_and_keeps_warning_after_it_ends(
+    minutes, text
+):
+    fact = opening(opened_at=NOW - dt.timedelta(minutes=minutes))
+    alert = only(rules.evaluate(facts(break_glass=[fact])), rules.BREAK_GLASS_ACCESS)
+    assert alert.number == minutes
+    assert f"by break-glass {text}" in alert.message
+
+
+def test_two_openings_of_one_record_are_two_alerts():
+    found = rules.evaluate(facts(break_glass=[opening(), opening(key="d2e3")]))
+    assert len([a for a in found if a.rule == rules.BREAK_GLASS_ACCESS]) == 2
 
 
 # --- All together -------------------------------------------------------------------
