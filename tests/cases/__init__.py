@@ -16,8 +16,13 @@ from django.test import Client
 from cellblock.accounts.models import User
 from cellblock.conftest import make_staff
 from cellblock.core.roles import Role
+from cellblock.custody.services.access import zone_access_set
 from cellblock.facilities import services as facility_services
 from cellblock.facilities.models import Bed, Cell, Facility, GuardPost, Zone
+from cellblock.medical.screening import CLEAR_ANSWERS
+
+# Who walks the main cell block without a grant.
+MAIN_BLOCK_ROLES = (Role.COMMANDER, Role.SUPERVISOR, Role.OFFICER)
 
 # The staff of the case files, with the roles SCENARIOS.md gives them.
 KONOHA_STAFF: dict[str, tuple[str, ...]] = {
@@ -57,6 +62,8 @@ def build_mini_konoha() -> MiniKonoha:
     main = facility_services.zone_create(
         actor=None, facility=facility, code="MAIN", name="Main cell block"
     )
+    # Custody staff walk the main block; anyone else (a medic) goes into a cell on a grant.
+    zone_access_set(actor=None, zone=main, roles=MAIN_BLOCK_ROLES)
     lower = facility_services.zone_create(
         actor=None, facility=facility, code="LOWER", name="Mountain Prison lower level",
         restricted=True,
@@ -153,7 +160,20 @@ def book(
     )
     number: str = booking["booking_number"]
     ok(post(desk, f"/api/bookings/{number}/transition", {"to": "in_custody"}))
+    screen(konoha, number)
     return number
+
+
+def screen(konoha: MiniKonoha, number: str, answers: dict[str, Any] | None = None) -> Any:
+    """Shizune, the medic on duty, screens the person at intake: fit for a bed unless told."""
+    return ok(
+        post(
+            as_staff(konoha.staff["shizune"]),
+            f"/api/medical/bookings/{number}/screenings",
+            {"answers": answers or dict(CLEAR_ANSWERS)},
+        ),
+        201,
+    )
 
 
 def house_by_override(konoha: MiniKonoha, number: str, cell: str, why: str) -> None:

@@ -58,15 +58,18 @@ from cellblock.custody.models import (
     RestraintKind,
     RestraintPurpose,
     RoundCheck,
+    ZoneAccess,
 )
 from cellblock.custody.schedule import at_local, local_date, parse_times, slots_between
 from cellblock.custody.selectors.posts import current_shift
+from cellblock.custody.services.access import zone_access_set
 from cellblock.custody.services.counts import count_clear, count_sheet_record, count_start
 from cellblock.custody.services.meals import meal_record
 from cellblock.custody.services.movements import movement_return, movement_start
 from cellblock.custody.services.posts import post_assign
 from cellblock.custody.services.restraints import restraint_apply, restraint_check_record
 from cellblock.custody.services.rounds import round_check_record
+from cellblock.demo.konoha_medical import medical_records, screen_at_intake
 from cellblock.demo.konoha_visits import visits_and_requests
 from cellblock.facilities import services as fs
 from cellblock.facilities.models import Agency, Bed, Cell, Facility, GuardPost, HousingUnit, Zone
@@ -91,6 +94,9 @@ class DemoStaff:
     roles: tuple[Role, ...]
     note: str
 
+
+# Who walks the main cell block without a grant.
+MAIN_BLOCK_ROLES = (Role.COMMANDER, Role.SUPERVISOR, Role.OFFICER)
 
 STAFF: tuple[DemoStaff, ...] = (
     DemoStaff("tsunade", "Tsunade", (Role.COMMANDER,), "the Hokage; presides over the court"),
@@ -157,6 +163,9 @@ def load_konoha(progress: Callable[[str], None] = lambda _: None) -> Facility:
             facility, "MAIN", "Main cell block", restricted=False,
             description="A long, dim corridor of cells with chakra-suppression bars.",
         )  # fmt: skip
+        # Custody staff walk the block; a medic goes into a cell on a supervisor's grant.
+        if not ZoneAccess.objects.filter(zone=main).exists():
+            zone_access_set(actor=None, zone=main, roles=MAIN_BLOCK_ROLES)
         lower = _zone(
             facility, "LOWER", "Mountain Prison lower level", restricted=True,
             description="Deep underground; one isolation cell behind an iron door, no lighting.",
@@ -186,6 +195,8 @@ def load_konoha(progress: Callable[[str], None] = lambda _: None) -> Facility:
         progress("people held, shift")
         visits_and_requests(facility)
         progress("visits and requests")
+        medical_records(facility)
+        progress("medical records")
     return facility
 
 
@@ -467,6 +478,8 @@ def _book(facility: Facility, held: DemoHeld) -> Booking | None:
         bs.booking_charges_complete(actor=clerk, booking=booking)
         bs.property_inventory_sign(actor=clerk, booking=booking)
     _flag(booking, held)
+    # The receiving screening comes before a bed.
+    screen_at_intake(booking)
     bed = Bed.objects.filter(cell__unit__zone__facility=facility, cell__code=held.cell).first()
     if bed is not None:
         bed_assign(

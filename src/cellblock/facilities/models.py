@@ -312,8 +312,6 @@ class FacilityPolicy(models.Model):
     visit_booking_max_days = models.PositiveSmallIntegerField(default=14)
     # Inmate requests (LASD).
     request_answer_days = models.PositiveSmallIntegerField(default=15)
-    # Medical (NCCHC J-E-04): the full health assessment within this many days of booking.
-    health_assessment_days = models.PositiveSmallIntegerField(default=14)
     # How long a commander's emergency (break-glass) access to a medical record lasts.
     break_glass_minutes = models.PositiveSmallIntegerField(default=60)
     # Moves by an officer need a supervisor's approval unless this is on.

@@ -14,7 +14,7 @@ POLICY_SOURCES: dict[str, str] = {
     "outdoor_exercise_minutes_per_day": "Mandela Rule 23",
     "prea_screening_hours": "28 CFR 115.41",
     "prea_reassessment_days": "28 CFR 115.41",
-    "health_assessment_days": "NCCHC",
+    "health_assessment_days": "NCCHC J-E-04",
     "intake_completion_hours": "local policy",
     "classification_initial_hours": "NIC objective jail classification",
     "classification_review_days": "NIC objective classification (reclassification)",
@@ -36,7 +36,6 @@ POLICY_SOURCES: dict[str, str] = {
     "visit_booking_min_hours": "local policy (24 hours ahead)",
     "visit_booking_max_days": "local policy (14 days ahead)",
     "request_answer_days": "LASD",
-    "health_assessment_days": "NCCHC J-E-04 (14 days)",
     "break_glass_minutes": "local policy (emergency access, HIPAA 164.312(a)(2)(ii))",
     "officer_moves_without_approval": "local policy",
 }

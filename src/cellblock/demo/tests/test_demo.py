@@ -375,3 +375,61 @@ def test_mizukis_paper_grievance_is_overdue_on_the_board_and_the_sweep_escalates
     assert (escalated.booking.person.given_name, escalated.addressee_role) == (
         "Mizuki", "commander",
     )  # fmt: skip
+
+
+# --- Medical: case file 3, step 4 done; step 5 is tonight ------------------------------
+
+
+def test_everyone_held_was_screened_before_a_bed(konoha):
+    from cellblock.booking.models import IntakeStep
+    from cellblock.medical.models import ReceivingScreening
+
+    screened = ReceivingScreening.objects.filter(booking__facility=konoha, outcome="cleared")
+    assert screened.count() == 7
+    assert not IntakeStep.objects.filter(
+        booking__facility=konoha, step="medical_screening", completed_at__isnull=True
+    ).exists()
+    assert konoha.medical_lead.username == "shizune"
+
+
+def test_sasuke_refuses_all_but_sakura_and_her_night_visit_is_acknowledged(konoha):
+    from cellblock.medical.models import ConsentRecord, Encounter, Injury
+
+    sasuke = _booking_of(konoha, "Sasuke")
+    [refusal] = ConsentRecord.objects.filter(booking=sasuke)
+    assert (refusal.decision, refusal.scope) == ("refusal", "general")
+    assert refusal.except_provider is not None
+    assert refusal.except_provider.username == "sakura"
+    assert refusal.witness is not None
+    assert (refusal.recorded_by.username, refusal.witness.username) == ("shizune", "hiroki")
+    [injury] = Injury.objects.filter(booking=sasuke)
+    assert (injury.location, injury.status) == ("face", "untreated")
+    [visit] = Encounter.objects.filter(booking=sasuke)
+    assert (visit.provider.username, visit.place, visit.status) == ("sakura", "cell", "scheduled")
+    assert visit.acknowledged_by is not None
+    assert visit.acknowledged_by.username == "shizune"
+    assert [w["code"] for w in visit.warnings] == ["staff_victim_conflict"]
+    # Custody sees what to do about his meals, not why.
+    assert [a.kind for a in sasuke.care_alerts.filter(ended_at__isnull=True)] == ["monitor_meals"]
+
+
+def test_narutos_health_assessment_is_overdue_and_mizuki_waits_on_sick_call(konoha):
+    from cellblock.compliance.selectors import alerts
+    from cellblock.core import clock
+    from cellblock.medical.models import SickCall
+
+    overdue = {
+        a.person for a in alerts(konoha, clock.now()) if a.rule == "health_assessment_overdue"
+    }
+    assert "Naruto Uzumaki" in overdue
+    assert "Mizuki" not in overdue
+    [call] = SickCall.objects.filter(booking__facility=konoha)
+    assert (call.booking.person.given_name, call.status) == ("Mizuki", "waiting")
+
+
+def test_gato_sleeps_on_a_lower_bunk_by_medical_order(konoha):
+    gato = _booking_of(konoha, "Gatō")
+    assert [a.kind for a in gato.care_alerts.filter(ended_at__isnull=True)] == ["lower_bunk"]
+    assert gato.flags.filter(
+        kind="medical_need", detail="lower-bunk", lifted_at__isnull=True
+    ).exists()

@@ -14,7 +14,7 @@ from cellblock.demo.konoha import (
     load_konoha,
 )
 
-STEPS = 6
+STEPS = 8
 
 
 class Command(BaseCommand):
