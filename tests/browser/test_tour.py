@@ -35,7 +35,7 @@ def test_officer_tour(page_as: Any, officer: Any, site: SmallFacility, screensho
     assert nav_labels(page) == [
         "Dashboard", "Roster", "Classification", "Bed board", "Alerts", "Count", "Rounds",
         "Movements", "Meals", "Restraints", "Doors", "Posts", "Incidents", "Visits",
-        "Requests", "Facility",
+        "Requests", "Medical", "Facility",
     ]  # fmt: skip
     screenshot(page, "dashboard")
 
@@ -76,6 +76,7 @@ def test_commander_tour(
         "Incidents",
         "Visits",
         "Requests",
+        "Medical",
         "Facility",
         "Staff",
         "Import",

@@ -29,6 +29,7 @@ NAVIGATION: tuple[tuple[str, str, Perm], ...] = (
     ("Incidents", "incidents:list", Perm.INCIDENT_REPORT),
     ("Visits", "visits:board", Perm.VISIT_VIEW),
     ("Requests", "requests:inbox", Perm.REQUEST_VIEW),
+    ("Medical", "medical:worklist", Perm.MEDICAL_VIEW),
     ("Facility", "facilities:tree", Perm.FACILITY_VIEW),
     ("Staff", "accounts:staff", Perm.STAFF_VIEW),
     ("Import", "exchange:imports", Perm.RECORDS_IMPORT),

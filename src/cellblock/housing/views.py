@@ -43,6 +43,7 @@ from cellblock.housing.moves import move_request_create, move_request_decide
 from cellblock.housing.recommend import bed_recommendations
 from cellblock.housing.selectors import Verdict, placement_verdict
 from cellblock.housing.services import ANY_BED, AnyBed, bed_assign
+from cellblock.medical.selectors.care import care_alerts_in_force
 
 NO_FACILITY = "You have no role at any facility."
 MOVED = "{person} moved to {bed}."
@@ -315,6 +316,8 @@ def _render_facility(
         "requests": _decision_forms(reads.pending_requests(facility), decision),
         "can_decide": Perm.HOUSING_APPROVE in perms,
         "can_move": bool({Perm.HOUSING_ASSIGN, Perm.HOUSING_REQUEST} & perms),
+        # Medical's instructions that decide the bed (lower bunk, wheelchair cell): one query.
+        "care": care_alerts_in_force([b.pk for b in board.unhoused], clock.now()),
         "tz": facility.timezone,
     }
     return render(request, "housing/facility.html", context, status=status)
@@ -386,6 +389,8 @@ def _render_unit(
         "can_decide": Perm.HOUSING_APPROVE in perms,
         "can_move": panel.can_assign or panel.can_request,
         "can_configure": can_configure,
+        # Medical's care alerts of who sleeps here (housing.view holders all see them): one query.
+        "care": care_alerts_in_force([o.booking.pk for o in board.occupants], now),
         "tz": facility.timezone,
     }
     return render(request, "housing/unit.html", context, status=status)

@@ -10,7 +10,7 @@ due list shows everyone overdue or due soon across the facility.
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, cast
 from urllib.parse import urlencode
 
@@ -44,6 +44,8 @@ from cellblock.custody.selectors.rounds import (
 from cellblock.custody.services.rounds import CheckEntry, cell_round_record
 from cellblock.facilities.models import Cell, Facility, HousingUnit
 from cellblock.facilities.selectors import cell_get_for_user
+from cellblock.medical.models import CareAlert
+from cellblock.medical.selectors.care import care_alerts_in_force
 
 NO_FACILITY = "You have no role at any facility."
 NO_UNITS = "{facility} has no housing units."
@@ -157,6 +159,8 @@ class CellPanel:
     lines: list[PanelLine]
     error: str = ""
     done: list[str] | None = None
+    # Medical's care alerts by booking: what to do on the round ("look in at every round").
+    care: dict[int, list[CareAlert]] = field(default_factory=dict)
 
     @property
     def present(self) -> list[PanelLine]:
@@ -191,9 +195,18 @@ def _tiles(facility: Facility, unit: HousingUnit) -> tuple[list[CellTile], list[
     return [CellTile(cell, by_cell.get(cell.pk, [])) for cell in cells], rows
 
 
+def _care(rows: list[ObservationRow]) -> dict[int, list[CareAlert]]:
+    """The care alerts of the people on the page: one query (none for an empty list).
+
+    Everyone who sees the rounds (housing.view) also holds medical.view: care alerts are
+    instructions for custody, never clinical text.
+    """
+    return care_alerts_in_force([row.booking.pk for row in rows], clock.now())
+
+
 def _panel(facility: Facility, cell: Cell) -> CellPanel:
     rows = observation_board(facility, clock.now(), cell=cell)
-    return CellPanel(cell=cell, lines=[PanelLine(row) for row in rows])
+    return CellPanel(cell=cell, lines=[PanelLine(row) for row in rows], care=_care(rows))
 
 
 def _context(
@@ -373,6 +386,7 @@ def due_list(request: HttpRequest) -> HttpResponse:
         "out": sum(1 for row in rows if row.due_at is None),
         "tz": facility.timezone,
         "rounds_url": reverse("custody:rounds"),
+        "care": _care(due),
     }
     return render(request, "custody/rounds/due.html", context)
 
