@@ -18,7 +18,7 @@ from playwright.sync_api import Page, expect
 from cellblock.booking.models import Booking
 from cellblock.booking.services import booking_open
 from cellblock.classification.services import separation_order_create
-from cellblock.conftest import SmallFacility
+from cellblock.conftest import SmallFacility, ready_for_bed
 from cellblock.housing.services import bed_assign
 from cellblock.people.services import person_create
 
@@ -37,6 +37,9 @@ def rivals(site: SmallFacility) -> tuple[Booking, Booking]:
     """Kiba sleeps in A1-1; Shino, waiting for a bed, must never share his cell."""
     kiba = _book(site, "Kiba", "Inuzuka")
     shino = _book(site, "Shino", "Aburame")
+    ready_for_bed(kiba)
+    # Shino is screened too: he waits only for a bed.
+    ready_for_bed(shino)
     bed_assign(actor=None, booking=kiba, bed=site.cells[0].beds.get(code="B1"))
     separation_order_create(
         actor=None, facility=site.facility, person=kiba.person, other_person=shino.person,

@@ -24,7 +24,7 @@ from cellblock.classification.services import (
     separation_order_create,
     staff_conflict_create,
 )
-from cellblock.conftest import SmallFacility
+from cellblock.conftest import SmallFacility, ready_for_bed
 from cellblock.core import clock
 from cellblock.core.roles import Role
 from cellblock.housing.services import bed_assign
@@ -54,6 +54,7 @@ def lee(site: SmallFacility, supervisor: Any) -> Booking:
     _book(site, "Tenten", "Ama", hours_ago=80)  # classification and PREA overdue
     cellmates = [_book(site, "Zabuza", "Momochi", 10), _book(site, "Haku", "Yuki", 10)]
     for cellmate, bed in zip(cellmates, site.cells[0].beds.all(), strict=True):
+        ready_for_bed(cellmate)
         bed_assign(actor=None, booking=cellmate, bed=bed)
     separation_order_create(
         actor=None, facility=site.facility, person=cellmates[0].person,

@@ -19,7 +19,7 @@ from playwright.sync_api import Page, expect
 
 from cellblock.booking.models import Booking
 from cellblock.booking.services import booking_open
-from cellblock.conftest import SmallFacility
+from cellblock.conftest import SmallFacility, ready_for_bed
 from cellblock.custody.services.movements import movement_start
 from cellblock.housing.services import bed_assign
 from cellblock.people.services import person_create
@@ -32,6 +32,7 @@ pytestmark = pytest.mark.browser
 def _held(site: SmallFacility, given: str, family: str, bed_code: str) -> Booking:
     person = person_create(actor=None, facility=site.facility, given_name=given, family_name=family)
     booking = booking_open(actor=None, facility=site.facility, person=person, source="arrest")
+    ready_for_bed(booking)
     bed_assign(actor=None, booking=booking, bed=site.cells[0].beds.get(code=bed_code))
     return booking
 
@@ -45,6 +46,7 @@ def block(site: SmallFacility, officer: Any) -> SmallFacility:
         actor=None, facility=site.facility, given_name="Sasuke", family_name="Uchiha"
     )
     sasuke = booking_open(actor=None, facility=site.facility, person=person, source="arrest")
+    ready_for_bed(sasuke)
     bed_assign(actor=None, booking=sasuke, bed=site.cells[1].beds.get(code="B1"))
     movement_start(actor=officer, booking=sasuke, destination="court", destination_detail="Hall")
     return site

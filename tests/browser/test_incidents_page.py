@@ -21,7 +21,7 @@ from playwright.sync_api import Page, expect
 from cellblock.booking.models import Booking
 from cellblock.booking.services import booking_open
 from cellblock.classification.services import flag_set
-from cellblock.conftest import SmallFacility
+from cellblock.conftest import SmallFacility, ready_for_bed
 from cellblock.core import clock
 from cellblock.facilities import services as facility_services
 from cellblock.facilities.models import CellFeature
@@ -48,6 +48,7 @@ def kakashi(site: SmallFacility, commander: Any) -> Booking:
         actor=None, facility=site.facility, person=person, source="court_remand",
         booked_at=clock.now() - dt.timedelta(hours=3),
     )  # fmt: skip
+    ready_for_bed(booking)
     bed_assign(actor=None, booking=booking, bed=cell.beds.get(code="B1"))
     flag_set(
         actor=commander, booking=booking, kind="containment", detail="chakra-suppression",

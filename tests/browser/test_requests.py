@@ -19,7 +19,7 @@ from playwright.sync_api import Page, expect
 
 from cellblock.booking.models import Booking
 from cellblock.booking.services import booking_open
-from cellblock.conftest import SmallFacility
+from cellblock.conftest import SmallFacility, ready_for_bed
 from cellblock.core import clock
 from cellblock.housing.services import bed_assign
 from cellblock.people.services import person_create
@@ -42,6 +42,7 @@ def kakashi(site: SmallFacility) -> Booking:
         actor=None, facility=site.facility, person=person, source="court_remand",
         booked_at=clock.now() - dt.timedelta(hours=3),
     )  # fmt: skip
+    ready_for_bed(booking)
     bed_assign(actor=None, booking=booking, bed=site.cells[0].beds.get(code="B1"))
     return booking
 

@@ -19,7 +19,7 @@ from playwright.sync_api import Page, expect
 
 from cellblock.booking.models import Booking
 from cellblock.booking.services import booking_open
-from cellblock.conftest import SmallFacility
+from cellblock.conftest import SmallFacility, ready_for_bed
 from cellblock.core import clock
 from cellblock.custody.models import RoundCheck
 from cellblock.housing.models import BedAssignment
@@ -34,6 +34,7 @@ pytestmark = pytest.mark.browser
 def _housed(site: SmallFacility, given: str, family: str, cell: int, bed: str) -> Booking:
     person = person_create(actor=None, facility=site.facility, given_name=given, family_name=family)
     booking = booking_open(actor=None, facility=site.facility, person=person, source="arrest")
+    ready_for_bed(booking)
     bed_assign(actor=None, booking=booking, bed=site.cells[cell].beds.get(code=bed))
     return booking
 

@@ -30,7 +30,7 @@ from cellblock.accounts.models import User
 from cellblock.booking.models import Booking
 from cellblock.booking.services import booking_open
 from cellblock.classification.services import protective_order_create
-from cellblock.conftest import SmallFacility
+from cellblock.conftest import SmallFacility, ready_for_bed
 from cellblock.facilities.services import facility_policy_update
 from cellblock.housing.services import bed_assign
 from cellblock.people.services import person_create
@@ -70,6 +70,7 @@ def kakashi(travel: Any, site: SmallFacility, commander: User) -> Booking:
         date_of_birth=dt.date(VISIT_AT.year - 30, 9, 15),
     )  # fmt: skip
     booking = booking_open(actor=None, facility=site.facility, person=person, source="court_remand")
+    ready_for_bed(booking)
     bed_assign(actor=None, booking=booking, bed=site.cells[0].beds.order_by("code")[0])
     return booking
 

@@ -101,7 +101,8 @@ COLUMNS: tuple[Column, ...] = (
     Column(
         "steps_done", False,
         "Intake steps the previous system completed, separated by ';': "
-        f"{', '.join(STEPS_FROM_FILE)}. Housing is done by giving a bed.",
+        f"{', '.join(STEPS_FROM_FILE)}. Housing is done by giving a bed; a row with a bed "
+        "needs medical_screening (the receiving screening comes before a bed).",
         "identity;charges;property",
     ),
 )  # fmt: skip

@@ -194,12 +194,13 @@ def _import_row(actor: User | None, facility: Facility, row: RosterRow, tally: _
                 booking = booking_transition(
                     actor=actor, booking=booking, to=BookingStatus.IN_CUSTODY, reason=IMPORT_REASON
                 )
-            if row.bed is not None:
-                stage = "bed"
-                bed_assign(actor=actor, booking=booking, bed=row.bed, reason=IMPORT_REASON)
+            # Steps first: a bed needs the receiving screening done (here, or before).
             for step in row.steps_done:
                 stage = "steps_done"
                 intake_step_complete(actor=actor, booking=booking, step=step, note=STEP_NOTE)
+            if row.bed is not None:
+                stage = "bed"
+                bed_assign(actor=actor, booking=booking, bed=row.bed, reason=IMPORT_REASON)
     except PermissionDenied:
         raise
     except DomainError as exc:
@@ -280,12 +281,20 @@ def _first_id_column(row: RosterRow) -> str:
     return "person"
 
 
+# What the file can do about a refusal, when the service's message cannot say it.
+_HINTS = {
+    "intake_before_housing": (
+        " If the previous system screened the person, list medical_screening in steps_done."
+    ),
+}
+
+
 def _problems_of(exc: DomainError, line: int, stage: str) -> list[Problem]:
     """The services' refusal as report lines, under the CSV column each is about."""
     fields: dict[str, list[str]] | None = exc.extra.get("fields")
     if not fields:
         column = _CODE_FIELDS.get(exc.code) or _STAGE_FIELDS.get(stage, stage)
-        return [Problem(line, column, exc.message)]
+        return [Problem(line, column, exc.message + _HINTS.get(exc.code, ""))]
     problems = []
     for name, messages in fields.items():
         for message in messages:

@@ -107,8 +107,13 @@ def _example_rows(facility: Facility) -> list[dict[str, str]]:
     # A month ago on the facility's wall clock, as an old system would print it.
     booked = clock.local(clock.now() - dt.timedelta(days=30), facility.timezone)
     beds = free_beds(facility, limit=1)
+    # A bed comes after the receiving screening: the old system screened whoever it housed.
     housed = (
-        {"cell": beds[0].cell.code, "bed": beds[0].code, "steps_done": "identity;charges"}
+        {
+            "cell": beds[0].cell.code,
+            "bed": beds[0].code,
+            "steps_done": "identity;charges;medical_screening",
+        }
         if beds
         else {}
     )

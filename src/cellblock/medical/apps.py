@@ -16,8 +16,9 @@ class MedicalConfig(AppConfig):
         # Custody staff see the care alerts, never clinical text: right after the flags.
         register(
             ProfileSection(
-                key="medical", title="Medical: care alerts", template="medical/profile_section.html",
-                perm=Perm.MEDICAL_VIEW, context=medical_profile_context,
+                key="medical", title="Medical: care alerts",
+                template="medical/profile_section.html", perm=Perm.MEDICAL_VIEW,
+                context=medical_profile_context,
             ),
             after="flags",
         )  # fmt: skip

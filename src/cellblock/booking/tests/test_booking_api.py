@@ -226,7 +226,7 @@ def test_a_new_booking_shows_its_seven_steps_open_or_pending(
         "charges": "open",
         "property": "open",
         "housing": "open",
-        "medical_screening": "pending",
+        "medical_screening": "open",
         "classification": "open",
         "prea_screening": "open",
     }

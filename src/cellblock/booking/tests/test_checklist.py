@@ -7,6 +7,7 @@ import datetime as dt
 import pytest
 import time_machine
 
+from cellblock.booking import checklist
 from cellblock.booking.checklist import StepState, owner_label, recorded_steps
 from cellblock.booking.models import IntakeStep
 from cellblock.booking.selectors import (
@@ -22,6 +23,7 @@ from cellblock.booking.services import (
     booking_transition,
     intake_step_complete,
 )
+from cellblock.conftest import ready_for_bed
 from cellblock.facilities.services import facility_policy_update
 from cellblock.housing.services import bed_assign
 from cellblock.people.services import person_create
@@ -32,6 +34,8 @@ BOOKED = dt.datetime(2026, 3, 14, 8, 0, tzinfo=dt.UTC)
 HOUR = dt.timedelta(hours=1)
 BOOKING_STEPS = {"identity", "charges", "property"}
 CLASSIFICATION_STEPS = {"classification", "prea_screening"}
+# Every step is recorded by an installed module: the module-not-installed tests take one away.
+ALL_STEPS = BOOKING_STEPS | {"medical_screening"} | CLASSIFICATION_STEPS | {"housing"}
 NOT_INSTALLED = {"medical_screening"}
 
 
@@ -39,6 +43,12 @@ NOT_INSTALLED = {"medical_screening"}
 def clock():
     with time_machine.travel(BOOKED, tick=False) as traveller:
         yield traveller
+
+
+@pytest.fixture
+def medical_not_installed(monkeypatch):
+    """As if the medical module were not installed: nobody records the receiving screening."""
+    monkeypatch.setattr(checklist, "recorded_steps", lambda: frozenset(ALL_STEPS - NOT_INSTALLED))
 
 
 def _booking(facility, family="Hatake", booked_at=None, charges=()):
@@ -83,8 +93,9 @@ def test_deadlines_follow_the_facility_s_own_policy(clock, site):
     assert due["prea_screening"] == BOOKED + 36 * HOUR
 
 
-def test_only_the_booking_classification_and_housing_modules_record_steps_so_far():
-    assert recorded_steps() == BOOKING_STEPS | CLASSIFICATION_STEPS | {"housing"}
+def test_the_booking_medical_classification_and_housing_modules_record_every_step():
+    assert recorded_steps() == ALL_STEPS
+    assert {spec.code for spec in checklist.STEPS} == ALL_STEPS
 
 
 def test_steps_are_open_until_their_deadline_and_overdue_after_it(clock, site):
@@ -97,7 +108,9 @@ def test_steps_are_open_until_their_deadline_and_overdue_after_it(clock, site):
     assert {states[code] for code in (*BOOKING_STEPS, "housing")} == {StepState.OVERDUE}
 
 
-def test_steps_of_modules_not_installed_stay_pending_past_any_deadline(clock, site):
+def test_steps_of_modules_not_installed_stay_pending_past_any_deadline(
+    clock, site, medical_not_installed
+):
     booking = _booking(site.facility)
     clock.move_to(BOOKED + 30 * 24 * HOUR)
     states = _states(booking)
@@ -121,6 +134,20 @@ def test_the_summary_counts_each_state(clock, site, booking_clerk):
     # Classification (48 h) and PREA screening (72 h) are still open at 9 h.
     assert checklist_summary(booking_checklist(booking)) == {
         StepState.DONE: 1,
+        StepState.OVERDUE: 4,
+        StepState.OPEN: 2,
+        StepState.PENDING: 0,
+    }
+
+
+def test_the_summary_counts_a_step_of_a_module_not_installed_as_pending(
+    clock, site, booking_clerk, medical_not_installed
+):
+    booking = _booking(site.facility, charges=[ChargeData("KL 1", "Theft", "felony")])
+    booking_charges_complete(actor=booking_clerk, booking=booking)
+    clock.move_to(BOOKED + 9 * HOUR)
+    assert checklist_summary(booking_checklist(booking)) == {
+        StepState.DONE: 1,
         StepState.OVERDUE: 3,
         StepState.OPEN: 2,
         StepState.PENDING: 1,
@@ -131,6 +158,7 @@ def test_a_bed_assignment_completes_the_housing_step(clock, site, supervisor):
     booking = _booking(site.facility)
     bed = site.cells[0].beds.get(code="B1")
     clock.move_to(BOOKED + 2 * HOUR)
+    ready_for_bed(booking)
     bed_assign(actor=supervisor, booking=booking, bed=bed)
     step = IntakeStep.objects.get(booking=booking, step="housing")
     assert step.completed_at == BOOKED + 2 * HOUR
@@ -141,6 +169,7 @@ def test_a_bed_assignment_completes_the_housing_step(clock, site, supervisor):
 
 def test_a_move_keeps_the_first_housing_completion(clock, site, supervisor):
     booking = _booking(site.facility)
+    ready_for_bed(booking)
     bed_assign(actor=supervisor, booking=booking, bed=site.cells[0].beds.get(code="B1"))
     clock.move_to(BOOKED + 5 * HOUR)
     bed_assign(actor=supervisor, booking=booking, bed=site.cells[1].beds.get(code="B2"))
@@ -156,7 +185,7 @@ def test_a_step_missing_from_an_older_booking_is_added_when_completed(clock, sit
     assert step.due_at == BOOKED + 8 * HOUR
 
 
-def test_the_overdue_list_holds_only_overdue_steps_of_installed_modules(clock, site, booking_clerk):
+def test_the_overdue_list_holds_only_overdue_steps(clock, site, booking_clerk):
     late = _booking(site.facility, "Late")
     booking_identity_confirm(actor=booking_clerk, booking=late, method="registry card")
     clock.move_to(BOOKED + 6 * HOUR)
@@ -166,9 +195,18 @@ def test_the_overdue_list_holds_only_overdue_steps_of_installed_modules(clock, s
     # "Recent" is overdue too (booked 94 h ago): both are listed, oldest first.
     assert [entry.booking.person.family_name for entry in overdue] == ["Late", "Recent"]
     # At 100 h the 48 h classification and the 72 h PREA screening are late too.
-    late_steps = {"housing"} | CLASSIFICATION_STEPS
+    late_steps = {"medical_screening", "housing"} | CLASSIFICATION_STEPS
     assert {step.step for step in overdue[0].overdue_steps} == {"charges", "property"} | late_steps
     assert {step.step for step in overdue[1].overdue_steps} == BOOKING_STEPS | late_steps
+
+
+def test_the_overdue_list_leaves_out_steps_of_modules_not_installed(
+    clock, site, medical_not_installed
+):
+    _booking(site.facility)
+    clock.move_to(BOOKED + 100 * HOUR)
+    [entry] = bookings_with_overdue_steps(site.facility)
+    assert {step.step for step in entry.overdue_steps} == ALL_STEPS - NOT_INSTALLED
 
 
 def test_the_overdue_list_leaves_out_bookings_within_their_deadlines(clock, site):
@@ -197,12 +235,11 @@ def test_the_overdue_list_costs_two_queries_however_long(clock, site, django_ass
         names = [entry.booking.person.family_name for entry in overdue]
         steps = [len(entry.overdue_steps) for entry in overdue]
     assert len(names) == 12
-    assert set(steps) == {4}
+    assert set(steps) == {5}
 
 
 def test_each_step_names_the_module_that_records_it():
     assert owner_label("identity") == "Booking"
     assert owner_label("housing") == "Housing"
     assert owner_label("classification") == "Classification"
-    # The medical module is not installed yet: its name still reads well.
     assert owner_label("medical_screening") == "Medical"

@@ -452,7 +452,7 @@ def test_the_charges_page_lists_charges_with_their_severity(site, booking_clerk,
     page = text(response)
     assert '<span class="sev sev-misdemeanour">Misdemeanour</span>' in page
     assert 'data-testid="step-charges" data-state="open"' in page
-    assert 'data-testid="check-medical_screening" data-state="pending"' in page
+    assert 'data-testid="check-medical_screening" data-state="open"' in page
 
 
 def test_steps_past_their_deadline_show_as_overdue(site, booking_clerk, clerk):
@@ -465,8 +465,8 @@ def test_steps_past_their_deadline_show_as_overdue(site, booking_clerk, clerk):
         late = text(clerk.get(url("charges", booking)))
     assert 'data-testid="step-identity" data-state="overdue"' in late
     assert 'data-testid="check-identity" data-state="overdue"' in late
-    # Steps no installed app records are never overdue.
-    assert 'data-testid="check-medical_screening" data-state="pending"' in late
+    # The medical module's receiving screening has the same eight hours.
+    assert 'data-testid="check-medical_screening" data-state="overdue"' in late
 
 
 def test_a_charge_added_by_htmx_comes_back_as_the_table(site, booking_clerk, clerk):

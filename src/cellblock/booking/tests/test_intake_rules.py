@@ -18,7 +18,7 @@ from cellblock.booking.services import (
     booking_transition,
     property_item_add,
 )
-from cellblock.conftest import make_staff
+from cellblock.conftest import make_staff, ready_for_bed
 from cellblock.core.errors import Conflict
 from cellblock.core.roles import Role
 from cellblock.facilities import services as facility_services
@@ -90,22 +90,17 @@ def test_a_thumbnail_stands_upright_as_the_camera_was_held(
         assert thumb.height > thumb.width
 
 
-def test_a_step_due_before_housing_blocks_a_bed_once_its_module_records_it(
-    site, booking, supervisor, monkeypatch
-):
+def test_the_receiving_screening_comes_before_a_bed(site, booking, supervisor, medic):
     bed = Bed.objects.filter(cell=site.cells[0]).first()
     assert bed is not None
-    # Until the medical module records the screening, housing is not held up by it.
-    assert "medical_screening" not in checklist.recorded_steps()
-    monkeypatch.setattr(
-        checklist,
-        "recorded_steps",
-        lambda: frozenset({"identity", "charges", "property", "housing", "medical_screening"}),
-    )
+    assert "medical_screening" in checklist.recorded_steps()
     with pytest.raises(Conflict) as refused:
         bed_assign(actor=supervisor, booking=booking, bed=bed)
     assert refused.value.code == "intake_before_housing"
     assert "Medical receiving screening" in refused.value.message
+
+    ready_for_bed(booking, by=medic)
+    assert bed_assign(actor=supervisor, booking=booking, bed=bed).bed == bed
 
 
 def test_opening_a_profile_is_recorded_without_its_contents(site, booking, officer, client_for):

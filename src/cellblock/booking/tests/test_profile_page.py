@@ -12,7 +12,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from PIL import Image
 
-from cellblock.booking import profile
+from cellblock.booking import checklist, profile
 from cellblock.booking.models import Booking
 from cellblock.booking.profile import PENDING_STEP, ProfileSection, register, sections_for
 from cellblock.booking.services import (
@@ -27,6 +27,7 @@ from cellblock.booking.services import (
     property_item_return,
 )
 from cellblock.classification.services import flag_lift, flag_set
+from cellblock.conftest import ready_for_bed
 from cellblock.core import clock
 from cellblock.core.roles import Perm
 from cellblock.housing.services import bed_assign
@@ -72,6 +73,7 @@ def test_the_url_name_is_the_profile(site):
 def test_an_officer_sees_the_header(site, officer, client_for):
     booking = book(site, born=dt.date(1990, 10, 10))
     Booking.objects.filter(pk=booking.pk).update(custody_level="medium")
+    ready_for_bed(booking)
     bed_assign(actor=None, booking=booking, bed=bed(site))
     flag_set(actor=None, booking=booking, kind="escape_risk", reason="climbed the wall")
     response = client_for(officer).get(url(booking))
@@ -98,11 +100,11 @@ def test_the_header_counts_the_checklist(site, booking_clerk, officer, client_fo
     html = client_for(officer).get(url(booking)).content.decode()
     summary = html[html.index('data-testid="checklist-summary"') :].split("</p>")[0]
     text = re.sub(r"<[^>]+>", "", summary)
-    # identity done; charges, property, housing, classification, PREA open; medical pending.
+    # identity done; charges, property, medical screening, housing, classification, PREA open.
     assert "1 done" in text
     assert "0 overdue" in text
-    assert "5 open" in text
-    assert "1 pending" in text
+    assert "6 open" in text
+    assert "0 pending" in text
 
 
 def test_a_booking_at_another_facility_is_not_found(site, outsider, client_for):
@@ -128,7 +130,10 @@ def test_the_booking_number_may_be_typed_in_small_letters(site, officer, client_
 
 
 def test_the_checklist_section_says_who_records_pending_steps(site, booking_clerk, officer,
-                                                              client_for):  # fmt: skip
+                                                              client_for, monkeypatch):  # fmt: skip
+    # Every module that records a step is installed: take the medical one away.
+    recorded = checklist.recorded_steps() - {"medical_screening"}
+    monkeypatch.setattr(checklist, "recorded_steps", lambda: recorded)
     booking = book(site)
     booking_identity_confirm(actor=booking_clerk, booking=booking, method="passport checked")
     html = section_html(client_for(officer).get(url(booking)).content.decode(), "checklist")
@@ -151,7 +156,8 @@ def test_an_overdue_step_is_marked(site, officer, client_for, time_machine):
     identity = identity[identity.index('data-step="identity"') :].split("</tr>")[0]
     assert 'data-state="overdue"' in identity
     assert "by 2\xa0hours" in identity
-    assert "4 overdue" in re.sub(r"<[^>]+>", "", html)
+    # Identity, charges, property, the medical screening and housing: eight hours each.
+    assert "5 overdue" in re.sub(r"<[^>]+>", "", html)
 
 
 def test_the_identity_section(site, officer, client_for):
@@ -248,6 +254,7 @@ def test_the_flags_section_shows_active_and_lifted(site, commander, officer, cli
 
 def test_the_housing_section_shows_the_bed_and_its_history(site, supervisor, officer, client_for):
     booking = book(site)
+    ready_for_bed(booking)
     bed_assign(actor=supervisor, booking=booking, bed=bed(site, 0, 0))
     bed_assign(actor=supervisor, booking=booking, bed=bed(site, 1, 1), reason="fight in A1-1")
     html = section_html(client_for(officer).get(url(booking)).content.decode(), "housing")
@@ -301,6 +308,7 @@ def test_an_officer_sees_every_built_in_section_in_order(site, officer, client_f
         "charges",
         "property",
         "flags",
+        "medical",
         "classification",
         "housing",
         "custody",
@@ -318,21 +326,21 @@ def restore_sections():
     profile.SECTIONS[:] = saved
 
 
-def _medical_context(request, booking):
-    return {"note": f"clinical note for {booking.booking_number}"}
+def _chaplaincy_context(request, booking):
+    return {"note": f"pastoral note for {booking.booking_number}"}
 
 
 def test_a_later_app_registers_a_section_seen_only_by_those_allowed(
     site, officer, commander, client_for, restore_sections, tmp_path, settings
 ):
     template_dir = tmp_path / "templates"
-    (template_dir / "medical").mkdir(parents=True)
-    (template_dir / "medical" / "summary.html").write_text("<p>{{ data.note }}</p>")
+    (template_dir / "chaplaincy").mkdir(parents=True)
+    (template_dir / "chaplaincy" / "summary.html").write_text("<p>{{ data.note }}</p>")
     engine = settings.TEMPLATES[0]
     settings.TEMPLATES = [{**engine, "DIRS": [*engine["DIRS"], template_dir]}]
     section = ProfileSection(
-        key="medical", title="Medical summary", template="medical/summary.html",
-        perm=Perm.CLASSIFICATION_EDIT, context=_medical_context,
+        key="chaplaincy", title="Chaplaincy summary", template="chaplaincy/summary.html",
+        perm=Perm.CLASSIFICATION_EDIT, context=_chaplaincy_context,
     )  # fmt: skip
     register(section, after="charges")
     register(section, after="charges")  # ready() may run twice
@@ -343,9 +351,10 @@ def test_a_later_app_registers_a_section_seen_only_by_those_allowed(
         "checklist",
         "identity",
         "charges",
-        "medical",
+        "chaplaincy",
         "property",
         "flags",
+        "medical",
         "classification",
         "housing",
         "custody",
@@ -354,10 +363,10 @@ def test_a_later_app_registers_a_section_seen_only_by_those_allowed(
         "alerts",
         "requests",
     ]
-    assert f"clinical note for {booking.booking_number}" in html
+    assert f"pastoral note for {booking.booking_number}" in html
     officer_html = client_for(officer).get(url(booking)).content.decode()
-    assert "clinical note" not in officer_html
-    assert "Medical summary" not in officer_html
+    assert "pastoral note" not in officer_html
+    assert "Chaplaincy summary" not in officer_html
 
 
 def test_sections_for_filters_by_the_permission_at_the_booking_facility(
@@ -380,6 +389,7 @@ def test_registering_after_an_unknown_section_fails_loudly(restore_sections):
 
 
 def _grow(site, booking, clerk, supervisor, commander, n, start=0):
+    ready_for_bed(booking)
     for i in range(start, start + n):
         charge_add(
             actor=clerk, booking=booking,

@@ -16,6 +16,7 @@ from cellblock.booking.models import Booking
 from cellblock.booking.selectors import ROSTER_PAGE_SIZE, RosterFilters, roster_page
 from cellblock.booking.services import booking_open, booking_transition
 from cellblock.classification.services import flag_lift, flag_set
+from cellblock.conftest import ready_for_bed
 from cellblock.facilities.models import Bed, HousingUnit
 from cellblock.facilities.services import cell_create, unit_create
 from cellblock.housing.services import bed_assign
@@ -60,6 +61,7 @@ def _house(booking, unit_code, cell_code, bed_code):
         cell__unit__zone__facility=booking.facility_id, cell__unit__code=unit_code,
         cell__code=cell_code, code=bed_code,
     )  # fmt: skip
+    ready_for_bed(booking)
     bed_assign(actor=None, booking=booking, bed=bed, override_reason=TEST_HOUSING)
 
 
@@ -456,6 +458,7 @@ def _populate(site, start, count, beds):
             site.facility, "Genin", f"Leaf{n:03d}", born=dt.date(2000, 1, 1),
             identifiers={"village_registry": f"KL-{n:04d}"},
         )  # fmt: skip
+        ready_for_bed(booking)
         bed_assign(actor=None, booking=booking, bed=beds[n], override_reason=TEST_HOUSING)
         flag_set(actor=None, booking=booking, kind="diet", detail="vegetarian", reason="asked")
         if n % 3 == 0:

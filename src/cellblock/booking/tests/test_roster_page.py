@@ -15,6 +15,7 @@ from PIL import Image
 from cellblock.booking.models import Booking, BookingStatus
 from cellblock.booking.services import booking_open, booking_transition
 from cellblock.classification.services import flag_set
+from cellblock.conftest import ready_for_bed
 from cellblock.core import clock
 from cellblock.facilities import services as facility_services
 from cellblock.housing.services import bed_assign
@@ -48,6 +49,7 @@ def names_in(html: str) -> list[str]:
 
 def housed(site, booking, cell_index=0, bed_index=0):
     bed = site.cells[cell_index].beds.order_by("code")[bed_index]
+    ready_for_bed(booking)
     return bed_assign(actor=None, booking=booking, bed=bed)
 
 
@@ -106,6 +108,7 @@ def test_filter_by_housing_unit(site, officer, client_for):
     in_b = book(site, "Sasuke", "Uchiha")
     book(site, "Sakura", "Haruno")
     housed(site, in_a)
+    ready_for_bed(in_b)
     bed_assign(actor=None, booking=in_b, bed=cell_b.beds.get())
     client = client_for(officer)
     html = client.get(ROSTER, {"unit": str(unit_b.public_id)}).content.decode()

@@ -10,6 +10,7 @@ import time_machine
 from cellblock.audit.models import AuditEvent
 from cellblock.booking.services import booking_open
 from cellblock.classification.models import GroupMembership, SecurityGroup
+from cellblock.conftest import ready_for_bed
 from cellblock.core.roles import Role
 from cellblock.housing.services import bed_assign
 from cellblock.people.services import person_create
@@ -118,6 +119,7 @@ def test_keep_separate_from_a_group_alerts_when_a_member_shares_the_cell(
 ):
     guy = _book(site, "Might", "Guy")
     for booking, bed in zip([kisame, guy], site.cells[0].beds.all(), strict=True):
+        ready_for_bed(booking)
         bed_assign(actor=None, booking=booking, bed=bed)
     client = client_for(cleo)
     group_id = _create(client, site).json()["id"]

@@ -15,6 +15,7 @@ from cellblock.audit.models import AuditEvent
 from cellblock.booking.services import booking_open
 from cellblock.classification.models import ProtectiveOrder, SeparationOrder, StaffConflict
 from cellblock.classification.services import classification_sweep
+from cellblock.conftest import ready_for_bed
 from cellblock.core.roles import Role
 from cellblock.housing.services import bed_assign
 from cellblock.people.models import Person
@@ -54,6 +55,7 @@ def cellmates(site, clock):
     beds = list(site.cells[0].beds.all())
     pair = [_book(site, "Zabuza", "Momochi"), _book(site, "Haku", "Yuki")]
     for booking, bed in zip(pair, beds, strict=True):
+        ready_for_bed(booking)
         bed_assign(actor=None, booking=booking, bed=bed)
     return pair
 

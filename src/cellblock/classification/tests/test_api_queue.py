@@ -11,6 +11,7 @@ from cellblock.booking.services import booking_open
 from cellblock.classification.instrument import NIC_CUSTODY_V1
 from cellblock.classification.prea import ABUSER_CRITERIA, VICTIM_CRITERIA
 from cellblock.classification.services import assessment_record, prea_screening_record
+from cellblock.conftest import ready_for_bed
 from cellblock.core.roles import Role
 from cellblock.housing.services import bed_assign
 from cellblock.people.services import person_create
@@ -155,6 +156,7 @@ def test_a_containment_need_the_cell_lacks_raises_an_alert_until_it_is_lifted(
     site, clock, cleo, officer, client_for
 ):
     booking = _book(site, "Kakashi", "Hatake")
+    ready_for_bed(booking)
     bed_assign(actor=None, booking=booking, bed=site.cells[0].beds.first())
     client = client_for(cleo)
     flags_url = f"{API}/bookings/{booking.booking_number}/flags"

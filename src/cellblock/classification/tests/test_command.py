@@ -22,6 +22,7 @@ from cellblock.classification.management.commands.classification import (
 )
 from cellblock.classification.models import Flag, FlagKind, FlagOrigin, Instrument
 from cellblock.classification.services import flag_set
+from cellblock.conftest import ready_for_bed
 from cellblock.housing.models import HousingReview
 from cellblock.housing.rules import JUVENILE_IN_ADULT_UNIT
 from cellblock.housing.services import bed_assign
@@ -53,6 +54,7 @@ def book(site, given: str, born: dt.date | None, bed_of=None, *, actor=None):
     booking = booking_open(actor=None, facility=site.facility, person=person, source="arrest")
     if bed_of is not None:
         # Juveniles go to the adult unit only on the commander's override: the alert is the point.
+        ready_for_bed(booking)
         bed_assign(
             actor=actor, booking=booking, bed=bed_of.beds.get(code="B1"),
             override_reason="No juvenile unit in this facility.",

@@ -26,6 +26,7 @@ from cellblock.classification.services import (
     flag_lift,
     flag_set,
 )
+from cellblock.conftest import ready_for_bed
 from cellblock.core.errors import Conflict, ValidationFailed
 from cellblock.core.roles import Role
 from cellblock.facilities import services as facility_services
@@ -197,6 +198,7 @@ def test_the_flag_stops_counting_for_housing_at_midnight_even_before_the_sweep(k
     facility, cell = konoha
     with _at(NOW):
         booking = _book(facility, "Kimimaro", dt.date(2008, 3, 15))
+        ready_for_bed(booking)
         bed_assign(
             actor=warden, booking=booking, bed=cell.beds.get(code="B1"),
             override_reason="No juvenile unit in this facility.",

@@ -43,6 +43,7 @@ from cellblock.classification.views import (
     OVERRIDE_ASKED,
     SCREENED,
 )
+from cellblock.conftest import ready_for_bed
 from cellblock.core.roles import Role
 from cellblock.housing.models import HousingReview
 from cellblock.housing.services import bed_assign
@@ -177,6 +178,7 @@ def test_someone_without_booking_view_is_refused_the_queue(site, admin_user, cli
 def test_the_queue_lists_open_housing_alerts(site, cleo, officer, client_for, clock):
     first, second = book(site, "Zabuza", "Momochi"), book(site, "Haku", "Yuki")
     for booking, bed in zip((first, second), site.cells[0].beds.all(), strict=True):
+        ready_for_bed(booking)
         bed_assign(actor=None, booking=booking, bed=bed)
     separate(cleo, site, first, second, reason="fought in the yard")
     alerts = section(client_for(officer).get(QUEUE).content.decode(), 'data-testid="queue-alerts"')
@@ -651,7 +653,9 @@ def test_the_profile_shows_scored_level_override_and_approver(lee, cleo, supervi
     html = client_for(officer).get(reverse("booking:profile", args=[lee.booking_number]))
     html = html.content.decode()
     keys = re.findall(r'data-section="(\w+)"', html)
-    assert keys.index("classification") == keys.index("flags") + 1
+    # Flags, then medicine's care alerts, then the classification they inform.
+    assert keys.index("classification") == keys.index("flags") + 2
+    assert keys[keys.index("flags") + 1] == "medical"
     level = section(html, 'data-section="classification"')
     assert 'data-testid="level-in-force">Maximum</span>' in level
     assert 'data-testid="scored-level"><span class="badge badge-level-medium">Medium</span> 9' in (
@@ -671,6 +675,7 @@ def test_the_profile_shows_orders_and_housing_alerts_at_a_glance(site, cleo, off
                                                                 clock):  # fmt: skip
     first, second = book(site, "Zabuza", "Momochi"), book(site, "Haku", "Yuki")
     for booking, bed in zip((first, second), site.cells[0].beds.all(), strict=True):
+        ready_for_bed(booking)
         bed_assign(actor=None, booking=booking, bed=bed)
     separate(cleo, site, first, second, reason="fought")
     staff_conflict_create(actor=cleo, facility=site.facility, person=first.person, staff=cleo,
@@ -728,6 +733,7 @@ def test_the_dashboard_counts_overdue_classification_and_prea(site, officer, cli
 def test_the_dashboard_lists_housing_alerts(site, cleo, officer, client_for, clock):
     first, second = book(site, "Zabuza", "Momochi"), book(site, "Haku", "Yuki")
     for booking, bed in zip((first, second), site.cells[0].beds.all(), strict=True):
+        ready_for_bed(booking)
         bed_assign(actor=None, booking=booking, bed=bed)
     separate(cleo, site, first, second, reason="fought")
     panel = section(client_for(officer).get("/").content.decode(), 'data-testid="housing-alerts"')
@@ -741,6 +747,7 @@ def test_the_dashboard_query_count_does_not_grow_with_alerts(
     def pair_up(cell, names):
         pair = [book(site, given, "Mist") for given in names]
         for booking, bed in zip(pair, cell.beds.all(), strict=True):
+            ready_for_bed(booking)
             bed_assign(actor=None, booking=booking, bed=bed)
         separate(cleo, site, *pair)
 

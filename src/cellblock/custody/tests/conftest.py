@@ -11,7 +11,7 @@ import time_machine
 
 from cellblock.booking.models import Booking
 from cellblock.booking.services import booking_open
-from cellblock.conftest import SmallFacility
+from cellblock.conftest import SmallFacility, ready_for_bed
 from cellblock.facilities.models import Bed
 from cellblock.housing.services import bed_assign
 from cellblock.people.services import person_create
@@ -53,6 +53,7 @@ def hold(site: SmallFacility) -> Callable[..., Booking]:
         )  # fmt: skip
         booking = booking_open(actor=None, facility=site.facility, person=person, source="arrest")
         if housed:
+            ready_for_bed(booking)
             bed_assign(actor=None, booking=booking, bed=bed or next(_free_beds(site)))
         return booking
 

@@ -9,6 +9,7 @@ import pytest
 from cellblock.audit.models import AuditEvent
 from cellblock.booking.models import BookingStatus
 from cellblock.booking.services import booking_transition
+from cellblock.conftest import ready_for_bed
 from cellblock.core.errors import Conflict
 from cellblock.custody.freeze import COUNT_IN_PROGRESS
 from cellblock.custody.models import Movement
@@ -51,6 +52,7 @@ def _refusal(what):
 
 
 def test_a_bed_move_is_refused_during_a_count(site, held, counting, supervisor):
+    ready_for_bed(held)
     with pytest.raises(Conflict) as refused:
         bed_assign(actor=supervisor, booking=held, bed=_free_bed(site))
 
@@ -62,6 +64,7 @@ def test_a_bed_move_is_refused_during_a_count(site, held, counting, supervisor):
 def test_a_bed_move_goes_ahead_in_an_emergency_recorded_in_the_audit_event(
     site, held, counting, supervisor
 ):
+    ready_for_bed(held)
     bed_assign(actor=supervisor, booking=held, bed=_free_bed(site), emergency_reason=EMERGENCY)
 
     assert BedAssignment.objects.get(booking=held, ended_at__isnull=True).bed == _free_bed(site)
@@ -141,6 +144,7 @@ def test_movement_resumes_once_the_count_is_cleared(site, held, counting, superv
     count_sheet_record(actor=officer, sheet=sheet, counted=1)
     count_clear(actor=supervisor, count=counting)
 
+    ready_for_bed(held)
     bed_assign(actor=supervisor, booking=held, bed=_free_bed(site))
     movement_start(actor=officer, booking=held, destination="exercise_yard")
 

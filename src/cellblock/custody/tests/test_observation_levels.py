@@ -9,6 +9,7 @@ import pytest
 
 from cellblock.classification.models import FlagKind
 from cellblock.classification.services import flag_set
+from cellblock.conftest import ready_for_bed
 from cellblock.custody.models import CheckStatus, Destination
 from cellblock.custody.selectors.rounds import (
     Level,
@@ -148,6 +149,7 @@ def test_a_restrictive_housing_unit_makes_its_people_at_risk(site, hold, command
                        restrictive_housing=True)  # fmt: skip
     cell = cell_create(actor=None, unit=unit, code="SEG-1", beds=1)
     person = hold(housed=False)
+    ready_for_bed(person)
     bed_assign(actor=commander, booking=person, bed=cell.beds.get(), override_reason="no room")
     assert _row(site, person).level == Level.AT_RISK
 

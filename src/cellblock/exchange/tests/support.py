@@ -37,12 +37,13 @@ from cellblock.classification.services import (
     separation_order_create,
     staff_conflict_create,
 )
-from cellblock.conftest import SmallFacility, make_staff
+from cellblock.conftest import SmallFacility, make_staff, screen_clear
 from cellblock.core import clock
 from cellblock.core.roles import Role
 from cellblock.exchange.roster_csv import example_csv
 from cellblock.facilities.services import cell_feature_set, post_create
 from cellblock.housing.services import bed_assign
+from cellblock.medical.services.access import medical_lead_set
 from cellblock.people.models import Person
 from cellblock.people.services import person_create, person_photo_add
 
@@ -157,6 +158,11 @@ def populate(site: SmallFacility, other: SmallFacility, commander: User, clerk: 
     property_item_return(actor=commander, item=watch, note="sent home with family")
     person_photo_add(actor=clerk, person=kakashi, content=png(), booking=first)
     booking_transition(actor=commander, booking=first, to=BookingStatus.IN_CUSTODY)
+    # The medic screens him before his bed, and is the facility's medical lead: a facility
+    # record that names a member of staff.
+    medic = make_staff("mo_medic", facility, Role.MEDICAL)
+    medical_lead_set(actor=None, facility=facility, lead=medic)
+    screen_clear(first, by=medic)
     bed_assign(actor=commander, booking=first, bed=site.cells[0].beds.get(code="B1"))
     bed_assign(
         actor=commander, booking=first, bed=site.cells[1].beds.get(code="B2"), reason="moved"

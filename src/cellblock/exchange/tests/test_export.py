@@ -106,12 +106,25 @@ def test_records_refer_to_each_other_by_public_ids_never_by_row_ids(populated, t
     assert done == {
         "identity": "bea_booking",
         "property": "bea_booking",
+        "medical_screening": "mo_medic",
         "housing": "cara_commander",
         "classification": "cara_commander",
         "prea_screening": "cara_commander",
     }
     [cash] = [p for p in read(out, "property_items.jsonl") if p["description"] == "Cash"]
     assert cash["cash_amount"] == "12.50"
+
+
+def test_the_facility_names_its_medical_lead_by_username_and_the_lead_comes_along(
+    populated, tmp_path
+):
+    out = tmp_path / "tst"
+    run_export(out)
+    [facility] = read(out, "facility.jsonl")
+    assert facility["medical_lead"] == "mo_medic"
+    assert "medical_lead_id" not in facility
+    staff = {user["username"]: user for user in read(out, "staff.jsonl")}
+    assert staff["mo_medic"]["roles"] == ["medical"]
 
 
 CLASSIFICATION_FILES = (

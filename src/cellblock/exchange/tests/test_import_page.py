@@ -18,7 +18,8 @@ def upload(content: bytes, name: str = "roster.csv") -> SimpleUploadedFile:
 
 def good() -> bytes:
     return roster(
-        row("OLD-1", "Hatake", "Kakashi", cell="A1-1", bed="B1"), row("OLD-2", "Haruno", "Sakura")
+        row("OLD-1", "Hatake", "Kakashi", cell="A1-1", bed="B1", steps_done="medical_screening"),
+        row("OLD-2", "Haruno", "Sakura"),
     )
 
 

@@ -27,10 +27,11 @@ def good_file() -> bytes:
             "OLD-1", "Hatake", "Kakashi", id_passport="P-1001", id_fbi="F-1",
             charges="KPC 211|Robbery|felony|2|CR-1;KPC 594|Vandalism|misdemeanour",
             committing_authority="Konoha Police", authority_reference="W-1",
-            cell="A1-1", bed="B1", steps_done="identity;charges",
+            cell="A1-1", bed="B1", steps_done="identity;charges;medical_screening",
         ),
         row("OLD-2", "Haruno", "Sakura", sex="female", legal_status="hold", status="intake"),
-        row("OLD-3", "Uzumaki", "Naruto", cell="A1/A1-2", bed="b2", source="Transfer_In"),
+        row("OLD-3", "Uzumaki", "Naruto", cell="A1/A1-2", bed="b2", source="Transfer_In",
+            steps_done="Medical_Screening"),
     )  # fmt: skip
 
 
@@ -73,7 +74,7 @@ def test_a_good_file_books_houses_and_charges_everyone_in_it(site, commander):
             "step", flat=True
         )
     )
-    assert done == {"identity", "charges", "housing"}
+    assert done == {"identity", "charges", "medical_screening", "housing"}
     sakura = Booking.objects.get(external_reference="OLD-2")
     assert (sakura.status, sakura.legal_status) == (BookingStatus.INTAKE, "hold")
     naruto = Booking.objects.get(external_reference="OLD-3")
@@ -139,6 +140,10 @@ def test_a_dry_run_checks_everything_and_writes_nothing(site, tmp_path):
 # --- A bad file --------------------------------------------------------------------
 
 
+# A person housed in the previous system was screened there: the screening comes before a bed.
+SCREENED = "medical_screening"
+
+
 def bad_file(other_site) -> bytes:
     held = person_create(
         actor=None, facility=other_site.facility, given_name="Itachi", family_name="Uchiha",
@@ -147,19 +152,21 @@ def bad_file(other_site) -> bytes:
     booking_open(actor=None, facility=other_site.facility, person=held, source="arrest")
     tomorrow = (clock.now() + dt.timedelta(days=1)).isoformat()
     return roster(
-        row("OLD-1", "Hatake", "Kakashi", cell="A1-1", bed="B1"),  # line 2: good
+        row("OLD-1", "Hatake", "Kakashi", cell="A1-1", bed="B1", steps_done=SCREENED),  # 2: good
         # A quoted value over two lines: the next row starts on line 5.
         row("OLD-2", "Haruno", "Sakura", date_of_birth="31/02/1990",
             committing_authority="Konoha\nPolice"),  # lines 3-4
         row("OLD-3", "Uzumaki", "Naruto", charges="KPC 1|Theft|felon"),  # line 5
         row("OLD-4", "Nara", "Shikamaru", cell="Z9", bed="B1"),  # line 6
-        row("OLD-5", "Akimichi", "Choji", cell="A1-1", bed="B1"),  # line 7: taken by line 2
+        row("OLD-5", "Akimichi", "Choji", cell="A1-1", bed="B1",
+            steps_done=SCREENED),  # line 7: taken by line 2
         row("OLD-1", "Yamanaka", "Ino"),  # line 8
         row("OLD-6", "Uchiha", "Itachi", id_passport="p 666"),  # line 9: held at OTH
         row("OLD-7", "Hyuga", "Hinata", booked_at=tomorrow),  # line 10
         row("OLD-8", "Hyuga", "Neji", date_of_birth="2030-01-01"),  # line 11
         row("OLD-9", "Rock", "Lee", status="released", sex="M"),  # line 12
-        row("OLD-10", "Sarutobi", "Asuma", cell="A1-1", bed="B2"),  # line 13: good
+        row("OLD-10", "Sarutobi", "Asuma", cell="A1-1", bed="B2",
+            steps_done=SCREENED),  # line 13: good
     )  # fmt: skip
 
 
@@ -183,6 +190,26 @@ def test_every_bad_row_is_reported_with_its_line_field_and_reason(site, other_si
     assert (12, "sex", "M is not one of male, female, intersex, unknown.") in errors
     assert {e[0] for e in errors} == {3, 5, 6, 7, 8, 9, 10, 11, 12}
     assert (run.status, run.rows, run.imported, run.bad) == ("rejected", 11, 0, 9)
+
+
+def test_a_housed_row_without_the_receiving_screening_is_a_bad_row_naming_the_step(site):
+    run = run_import(
+        site,
+        roster(
+            row("OLD-1", "Hatake", "Kakashi", cell="A1-1", bed="B1", steps_done="identity"),
+            row("OLD-2", "Haruno", "Sakura", cell="A1-1", bed="B2", steps_done=SCREENED),
+        ),
+    )
+    assert errors_of(run) == [
+        (
+            2,
+            "bed",
+            "TST-2026-000001 cannot be housed before: Medical receiving screening. If the "
+            "previous system screened the person, list medical_screening in steps_done.",
+        )
+    ]
+    assert (run.status, run.imported, run.bad) == ("rejected", 0, 1)
+    assert not BedAssignment.objects.exists()
 
 
 def test_a_bad_file_writes_nothing_but_its_run_and_report(site, other_site):

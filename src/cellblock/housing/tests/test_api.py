@@ -11,11 +11,12 @@ from cellblock.audit.models import AuditEvent
 from cellblock.booking.services import booking_open
 from cellblock.classification.models import FlagKind
 from cellblock.classification.services import flag_set
-from cellblock.conftest import build_facility, make_staff
+from cellblock.conftest import build_facility, make_staff, screen_clear
 from cellblock.core.roles import Role
 from cellblock.facilities.services import cell_create, unit_create
 from cellblock.housing.models import BedAssignment, HousingProposal, MoveRequest
 from cellblock.housing.services import bed_assign
+from cellblock.medical.screening import CLEAR_ANSWERS
 from cellblock.people.services import person_create
 
 pytestmark = pytest.mark.django_db
@@ -35,8 +36,10 @@ def _post(client, path, payload=None):
 
 
 def _book(site, given="Kakashi", family="Hatake"):
+    """A booking screened clear at intake: the screening comes before a bed."""
     person = person_create(actor=None, facility=None, given_name=given, family_name=family)
-    return booking_open(actor=None, facility=site.facility, person=person, source="arrest")
+    booking = booking_open(actor=None, facility=site.facility, person=person, source="arrest")
+    return screen_clear(booking)
 
 
 def _bed(site, cell=0, code="B1"):
@@ -289,7 +292,8 @@ def konoha(db):
 
 def test_case_file_1_step_6_kakashi_moves_out_of_the_cell_whose_bars_he_dented(konoha, client_for):
     tsunade = make_staff("tsunade", konoha.facility, Role.COMMANDER)
-    shizune = make_staff("shizune", konoha.facility, Role.SUPERVISOR)
+    # Shizune is the supervisor on duty and a medic (SCENARIOS.md).
+    shizune = make_staff("shizune", konoha.facility, Role.SUPERVISOR, Role.MEDICAL)
     hokage, supervisor = client_for(tsunade), client_for(shizune)
     booked = _post(hokage, "/api/bookings/", {
         "facility": str(konoha.facility.public_id), "source": "court_remand",
@@ -306,6 +310,11 @@ def test_case_file_1_step_6_kakashi_moves_out_of_the_cell_whose_bars_he_dented(k
         "reason": "Elite shinobi: chakra must be suppressed.",
     })  # fmt: skip
     assert flagged.status_code == 201
+    # Shizune screens him at intake: fit for a bed.
+    screened = _post(
+        supervisor, f"/api/medical/bookings/{number}/screenings", {"answers": CLEAR_ANSWERS}
+    )
+    assert screened.status_code == 201, screened.content
     c03, c07 = konoha.cells[2], konoha.cells[3]
     first = _post(supervisor, f"{API}/moves", {
         "booking": number, "to_bed": str(c07.beds.get().public_id), "from_bed": None,

@@ -19,6 +19,7 @@ from django.test import Client
 from cellblock.booking.models import Booking
 from cellblock.booking.services import booking_open
 from cellblock.classification.services import separation_order_create
+from cellblock.conftest import screen_clear
 from cellblock.core import clock
 from cellblock.core.errors import Conflict
 from cellblock.core.roles import Role
@@ -40,8 +41,10 @@ def _conflict_codes(errors: list[BaseException]) -> list[str]:
 
 
 def _booking(site, name: str):
+    """A booking screened clear at intake: only the race stands between it and a bed."""
     person = person_create(actor=None, facility=site.facility, given_name="K", family_name=name)
-    return booking_open(actor=None, facility=site.facility, person=person, source="arrest")
+    booking = booking_open(actor=None, facility=site.facility, person=person, source="arrest")
+    return screen_clear(booking)
 
 
 def _open_in(bed: Bed) -> int:

@@ -17,6 +17,7 @@ from cellblock.classification.services import (
     prea_screening_record,
     separation_order_create,
 )
+from cellblock.conftest import screen_clear
 from cellblock.core.errors import Conflict, PermissionDenied
 from cellblock.facilities.models import Bed, Cell
 from cellblock.facilities.selectors import facility_tree
@@ -44,12 +45,14 @@ def clock():
         yield traveller
 
 
-def _booking(site, name="Hatake", *, given="K", sex="unknown", born=None):
+def _booking(site, name="Hatake", *, given="K", sex="unknown", born=None, screened=True):
+    """A booking, screened clear unless ``screened`` is off: the screening comes before a bed."""
     person = person_create(
         actor=None, facility=site.facility, given_name=given, family_name=name, sex=sex,
         date_of_birth=born,
     )  # fmt: skip
-    return booking_open(actor=None, facility=site.facility, person=person, source="arrest")
+    booking = booking_open(actor=None, facility=site.facility, person=person, source="arrest")
+    return screen_clear(booking) if screened else booking
 
 
 def _bed(cell: Cell, code: str = "B1") -> Bed:
@@ -108,6 +111,15 @@ def test_a_bed_in_a_cell_out_of_service_is_refused(site, supervisor, admin_user)
     with pytest.raises(Conflict, match="out of service") as refused:
         bed_assign(actor=supervisor, booking=_booking(site), bed=site.cells[0].beds.first())
     assert refused.value.code == "bed_out_of_service"
+
+
+def test_a_person_not_screened_yet_is_refused_a_bed(site, supervisor):
+    booking = _booking(site, screened=False)
+    with pytest.raises(Conflict, match="Medical receiving screening") as refused:
+        bed_assign(actor=supervisor, booking=booking, bed=site.cells[0].beds.first())
+    assert (refused.value.code, refused.value.status) == ("intake_before_housing", 409)
+    assert _open_beds(booking) == []
+    assert not AuditEvent.objects.filter(action="housing.assign").exists()
 
 
 def test_an_officer_cannot_assign_beds(site, officer):

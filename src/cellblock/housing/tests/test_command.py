@@ -11,6 +11,7 @@ from django.core.management import CommandError, call_command
 
 from cellblock.audit.models import AuditEvent
 from cellblock.booking.services import booking_open
+from cellblock.conftest import screen_clear
 from cellblock.facilities.services import cell_create, unit_create
 from cellblock.housing.management.commands.housing import APPLIED, EngineBar, summary
 from cellblock.housing.models import BedAssignment, HousingProposal, ProposalStatus
@@ -35,8 +36,10 @@ def run(*args: str) -> tuple[str, str]:
 
 
 def _book(site, given):
+    """A booking screened clear at intake: the engine houses only those ready for a bed."""
     person = person_create(actor=None, facility=None, given_name=given, family_name="Test")
-    return booking_open(actor=None, facility=site.facility, person=person, source="arrest")
+    booking = booking_open(actor=None, facility=site.facility, person=person, source="arrest")
+    return screen_clear(booking)
 
 
 @pytest.fixture

@@ -9,6 +9,7 @@ from cellblock.audit.models import AuditEvent
 from cellblock.booking.services import booking_open
 from cellblock.classification.models import FlagKind
 from cellblock.classification.services import flag_set
+from cellblock.conftest import screen_clear
 from cellblock.core.errors import Conflict, PermissionDenied, ValidationFailed
 from cellblock.core.roles import Role
 from cellblock.facilities.services import facility_policy_update
@@ -26,9 +27,11 @@ from cellblock.people.services import person_create
 pytestmark = pytest.mark.django_db
 
 
-def _book(site, given="Kakashi", family="Hatake"):
+def _book(site, given="Kakashi", family="Hatake", *, screened=True):
+    """A booking, screened clear unless ``screened`` is off: the screening comes before a bed."""
     person = person_create(actor=None, facility=None, given_name=given, family_name=family)
-    return booking_open(actor=None, facility=site.facility, person=person, source="arrest")
+    booking = booking_open(actor=None, facility=site.facility, person=person, source="arrest")
+    return screen_clear(booking) if screened else booking
 
 
 def _bed(site, cell=0, code="B1"):
@@ -112,6 +115,14 @@ def test_a_request_the_rule_book_forbids_is_refused_at_once(site, officer, comma
     assert [v["code"] for v in refused.value.extra["violations"] if v["hard"]] == [
         "containment_missing"
     ]
+    assert not MoveRequest.objects.exists()
+
+
+def test_a_first_bed_for_someone_not_screened_yet_is_refused_at_once(site, officer):
+    newcomer = _book(site, "Might", "Guy", screened=False)
+    with pytest.raises(Conflict, match="Medical receiving screening") as refused:
+        _ask(officer, newcomer, site)
+    assert refused.value.code == "intake_before_housing"
     assert not MoveRequest.objects.exists()
 
 

@@ -12,6 +12,7 @@ from django.urls import reverse
 from cellblock.booking.services import booking_open
 from cellblock.classification.models import FlagKind
 from cellblock.classification.services import flag_set, separation_order_create
+from cellblock.conftest import ready_for_bed, screen_clear
 from cellblock.facilities.models import FeatureStatus
 from cellblock.facilities.services import cell_create
 from cellblock.housing import rules
@@ -31,7 +32,8 @@ def book(site, given, family="Test"):
 
 
 def house(booking, bed):
-    return bed_assign(actor=None, booking=booking, bed=bed)
+    """Screen ``booking`` clear if need be (the step before a bed) and give it ``bed``."""
+    return bed_assign(actor=None, booking=ready_for_bed(booking), bed=bed)
 
 
 def bed(cell, code="B1"):
@@ -56,9 +58,12 @@ def queries(client, path) -> int:
 
 @pytest.fixture
 def rivals(site):
-    """Two rivals under a keep-separate order at cell scope; one housed in A1-1."""
+    """Two rivals under a keep-separate order at cell scope; one housed in A1-1.
+
+    The other is screened and waits for a bed: only the rule book stands in his way.
+    """
     kiba = book(site, "Kiba", "Inuzuka")
-    shino = book(site, "Shino", "Aburame")
+    shino = screen_clear(book(site, "Shino", "Aburame"))
     house(kiba, bed(site.cells[0]))
     separation_order_create(
         actor=None, facility=site.facility, person=kiba.person, other_person=shino.person,
@@ -273,6 +278,15 @@ def test_the_commander_overrides_the_rule_book_with_a_reason(site, commander, ri
     placed = BedAssignment.objects.get(booking=shino, ended_at__isnull=True)
     assert placed.override_reason == "only secure cell left tonight"
     assert placed.overridden_rules == [rules.KEEP_SEPARATE]
+
+
+def test_a_bed_for_someone_not_screened_yet_is_refused_in_the_panel(site, supervisor, client_for):
+    shino = book(site, "Shino", "Aburame")
+    response = move(client_for(supervisor), site, shino, bed(site.cells[0]), expect_from="none")
+    assert response.status_code == 409
+    assert 'data-testid="move-error"' in response.content.decode()
+    assert "cannot be housed before: Medical receiving screening" in text(response)
+    assert not BedAssignment.objects.filter(booking=shino).exists()
 
 
 def test_a_move_seen_from_an_old_bed_is_refused(site, supervisor, client_for):

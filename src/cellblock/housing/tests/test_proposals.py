@@ -13,6 +13,7 @@ from cellblock.audit.models import AuditEvent
 from cellblock.booking.services import booking_open
 from cellblock.classification.models import FlagKind
 from cellblock.classification.services import flag_set
+from cellblock.conftest import screen_clear
 from cellblock.core import clock as core_clock
 from cellblock.core.errors import Conflict, PermissionDenied, ValidationFailed
 from cellblock.facilities.services import cell_create, unit_create
@@ -47,9 +48,11 @@ def clock():
         yield traveller
 
 
-def _book(site, given, family="Test"):
+def _book(site, given, family="Test", *, screened=True):
+    """A booking, screened clear unless ``screened`` is off: the screening comes before a bed."""
     person = person_create(actor=None, facility=None, given_name=given, family_name=family)
-    return booking_open(actor=None, facility=site.facility, person=person, source="arrest")
+    booking = booking_open(actor=None, facility=site.facility, person=person, source="arrest")
+    return screen_clear(booking) if screened else booking
 
 
 def _bed(site, cell=0, code="B1"):
@@ -108,6 +111,19 @@ def test_a_daily_run_places_the_new_booking_and_leaves_the_housed_alone(site, su
     assert line.explanation["bed"]["id"] == str(site.cells[1].beds.get(pk=line.to_bed_id).public_id)
     event = AuditEvent.objects.get(action="housing.proposal_created")
     assert (event.actor, event.changes["moves"]) == (supervisor, 1)
+
+
+def test_a_booking_not_screened_yet_is_left_out_of_the_run(site, supervisor):
+    screened = _book(site, "Lee")
+    waiting = _book(site, "Neji", screened=False)
+    proposal = proposal_create(
+        actor=supervisor, facility=site.facility, mode=ProposalMode.DAILY, time_limit=5
+    )
+    # Neither placed nor unplaced: he waits for his receiving screening, not for a bed.
+    assert [line.booking for line in proposal.moves.all()] == [screened]
+    assert proposal.stats["people"] == 1
+    proposal_apply(actor=supervisor, proposal=proposal)
+    assert _bed_now(waiting) is None
 
 
 def test_a_closure_moves_everyone_out_of_the_closing_unit(site, wing, supervisor):
@@ -275,6 +291,7 @@ def test_a_discard_says_why(site, supervisor):
 
 
 def _populate(site, supervisor, count):
+    """``count`` housed and ``count`` waiting, all screened here, before the counted block."""
     for n in range(count):
         cell = cell_create(actor=None, unit=site.unit, code=f"X{n}", beds=2, features=["lighting"])
         bed_assign(actor=supervisor, booking=_book(site, f"P{n}"), bed=cell.beds.get(code="B1"))
@@ -286,8 +303,9 @@ def test_the_snapshot_costs_the_same_queries_whatever_the_size(site, supervisor,
     _populate(site, supervisor, population)
     with CaptureQueriesContext(connection) as queries:
         snapshot = facility_snapshot(site.facility, now=NOW, mode=ProposalMode.DAILY)
-    # Beds, features, current beds, intake steps, bookings, flags, groups, orders.
-    assert len(queries) == 8
+    # Beds, features, current beds, open steps due before a bed, bookings, beds of the waiting
+    # (looked up though they have none), flags, groups, orders.
+    assert len(queries) == 9
     assert len(snapshot.instance.residents) == 2 * population
     assert len(snapshot.instance.places) == 4 + 2 * population
     housed = [r for r in snapshot.instance.residents if r.current_bed]

@@ -12,6 +12,7 @@ from django.test.utils import CaptureQueriesContext
 from cellblock.booking.services import booking_open
 from cellblock.classification.models import FlagKind
 from cellblock.classification.services import flag_set, separation_order_create
+from cellblock.conftest import screen_clear
 from cellblock.core.roles import Role
 from cellblock.facilities.services import cell_create, cell_feature_set, unit_create
 from cellblock.housing import rules
@@ -41,8 +42,10 @@ def cleo(staff_factory):
 
 
 def _book(site, given, family="Test"):
+    """A booking screened clear at intake, so it may be given the bed recommended."""
     person = person_create(actor=None, facility=None, given_name=given, family_name=family)
-    return booking_open(actor=None, facility=site.facility, person=person, source="arrest")
+    booking = booking_open(actor=None, facility=site.facility, person=person, source="arrest")
+    return screen_clear(booking)
 
 
 def _labels(found):

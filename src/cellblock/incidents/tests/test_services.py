@@ -15,6 +15,7 @@ import time_machine
 from cellblock.audit.models import AuditEvent
 from cellblock.booking.services import booking_open
 from cellblock.classification.services import flag_set
+from cellblock.conftest import ready_for_bed
 from cellblock.core.errors import Conflict, PermissionDenied, ValidationFailed
 from cellblock.core.roles import Role
 from cellblock.facilities import services as fs
@@ -55,6 +56,7 @@ def kakashi_in_a_chakra_cell(site, commander):
     cell = site.cells[0]
     fs.cell_feature_set(actor=None, cell=cell, tag="chakra-suppression")
     kakashi = _book(site)
+    ready_for_bed(kakashi)
     bed_assign(actor=None, booking=kakashi, bed=cell.beds.get(code="B1"))
     flag_set(
         actor=commander, booking=kakashi, kind="containment", detail="chakra-suppression",

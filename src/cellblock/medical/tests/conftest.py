@@ -1,4 +1,4 @@
-"""Shared fixtures of the medical tests: a frozen clock, a second medic, a person held and screened."""
+"""Shared fixtures of the medical tests: a frozen clock, more staff, a person held and screened."""
 
 from __future__ import annotations
 

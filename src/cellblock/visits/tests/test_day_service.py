@@ -9,6 +9,7 @@ import pytest
 from cellblock.audit.models import AuditEvent
 from cellblock.compliance import rules as compliance_rules
 from cellblock.compliance.selectors import alerts
+from cellblock.conftest import ready_for_bed
 from cellblock.core import clock as core_clock
 from cellblock.core.errors import Conflict, PermissionDenied, ValidationFailed
 from cellblock.custody.models import Destination, DoorAction, Movement
@@ -339,6 +340,7 @@ def test_an_in_cell_visit_does_not_start_once_the_person_has_moved(
     visit = booked(kakashi, [ino])
     checked_in(visit, visits_clerk, shown(ino))
     free = site.cells[1].beds.order_by("code").first()
+    ready_for_bed(kakashi)
     bed_assign(actor=None, booking=kakashi, bed=free)
     with pytest.raises(Conflict) as moved:
         day.visit_start(actor=officer, visit=visit)
