@@ -9,6 +9,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
+from cellblock.booking import checklist
 from cellblock.booking.services import booking_identity_confirm, booking_open
 from cellblock.people.services import person_create
 
@@ -47,10 +48,27 @@ def test_a_booking_whose_identity_step_is_overdue_is_listed(
     assert "overdue by 1\xa0hour" in identity
 
 
-def test_steps_of_modules_not_installed_are_never_listed(site, officer, client_for, time_machine):
+def test_a_late_receiving_screening_is_listed_with_the_other_late_steps(
+    site, officer, client_for, time_machine
+):
     time_machine.move_to(BOOKED, tick=False)
     book(site.facility)
-    # Days later every deadline has passed, but nobody can record a medical screening yet.
+    time_machine.move_to(LATER, tick=False)
+    html = panel(client_for(officer).get(DASHBOARD).content.decode())
+    screening = html[html.index('data-step="medical_screening"') :].split("</li>")[0]
+    assert "Medical receiving screening" in screening
+    assert "overdue by 1\xa0hour" in screening
+
+
+def test_steps_of_modules_not_installed_are_never_listed(
+    site, officer, client_for, time_machine, monkeypatch
+):
+    # As if the medical module were not installed: nobody could record the screening.
+    recorded = checklist.recorded_steps() - {"medical_screening"}
+    monkeypatch.setattr(checklist, "recorded_steps", lambda: recorded)
+    time_machine.move_to(BOOKED, tick=False)
+    book(site.facility)
+    # Days later every deadline has passed, but the screening is still not listed.
     time_machine.move_to(BOOKED + dt.timedelta(days=5), tick=False)
     html = panel(client_for(officer).get(DASHBOARD).content.decode())
     assert "Identity confirmed" in html
