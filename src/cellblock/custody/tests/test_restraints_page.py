@@ -188,3 +188,19 @@ def test_the_page_reads_in_the_same_queries_for_one_or_many(
         _bind(officer, booking)
     with django_assert_max_num_queries(len(one.captured_queries)):
         assert client.get(PAGE).status_code == 200
+
+
+def test_medicals_restraint_limit_shows_beside_the_person_bound(
+    hold, clock, officer, medic, client_for
+):
+    from cellblock.medical.services.care_alerts import care_alert_set
+
+    booking = hold("Uchiha", given_name="Sasuke")
+    care_alert_set(
+        actor=medic, booking=booking, kind="restraint_limit",
+        instruction="No restraints on the left arm.",
+    )  # fmt: skip
+    _bind(officer, booking)
+    page = client_for(officer).get(PAGE).content.decode()
+    row = page[page.index(f'data-booking="{booking.booking_number}"') :].split("</tr>")[0]
+    assert "No restraints on the left arm." in row

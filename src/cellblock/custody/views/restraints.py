@@ -31,6 +31,7 @@ from cellblock.core.access import MISSING_ROLE, requires, user_has_perm
 from cellblock.core.errors import DomainError, NotFound, PermissionDenied, ValidationFailed
 from cellblock.core.facility_scope import current_facility
 from cellblock.core.roles import Perm
+from cellblock.medical.selectors.care import care_alerts_in_force
 from cellblock.custody.models import RestraintKind, RestraintPurpose
 from cellblock.custody.selectors.access import member_of, staff_holding
 from cellblock.custody.selectors.restraints import (
@@ -159,10 +160,13 @@ def _people_choices(facility: Facility) -> list[Booking]:
 def _board_context(request: HttpRequest, facility: Facility, error: str = "") -> dict[str, Any]:
     perms = me(request).perms_at(facility.pk)
     now = clock.now()
+    rows = restraints_in_force(facility, now)
     return {
         "facility": facility,
         "tz": facility.timezone,
-        "rows": restraints_in_force(facility, now),
+        "rows": rows,
+        # Medical's care alerts ("no restraints on the left arm") beside each person.
+        "care": care_alerts_in_force([row.restraint.booking_id for row in rows], now),
         "authorities": staff_holding(facility, Perm.RESTRAINT_AUTHORISE),
         "can_check": Perm.RESTRAINT_APPLY in perms,
         "can_remove": Perm.RESTRAINT_REMOVE in perms,
