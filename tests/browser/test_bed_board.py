@@ -77,6 +77,8 @@ def test_a_supervisor_sees_the_verdict_live_and_moves_to_a_lawful_bed(
 
     panel = page.get_by_test_id("move-panel")
     verdict = page.get_by_test_id("move-verdict")
+    # The unit arrives by htmx: choose only once htmx has bound the panel's triggers.
+    page.wait_for_function("() => document.querySelector('#move-booking')?.['htmx-internal-data']")
     panel.get_by_label("Person", exact=True).select_option(shino.booking_number)
     expect(verdict).to_contain_text("Shino Aburame sleeps in no bed yet.")
     expect(panel.get_by_test_id("recommended")).to_be_visible()

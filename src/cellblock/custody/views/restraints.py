@@ -31,7 +31,6 @@ from cellblock.core.access import MISSING_ROLE, requires, user_has_perm
 from cellblock.core.errors import DomainError, NotFound, PermissionDenied, ValidationFailed
 from cellblock.core.facility_scope import current_facility
 from cellblock.core.roles import Perm
-from cellblock.medical.selectors.care import care_alerts_in_force
 from cellblock.custody.models import RestraintKind, RestraintPurpose
 from cellblock.custody.selectors.access import member_of, staff_holding
 from cellblock.custody.selectors.restraints import (
@@ -48,6 +47,7 @@ from cellblock.custody.services.restraints import (
     restraint_remove,
 )
 from cellblock.facilities.models import Facility
+from cellblock.medical.selectors.care import care_alerts_in_force
 
 NO_FACILITY = "You have no role at any facility."
 APPLIED = "{kind} on {person}: the first check is due at {due}."
