@@ -169,6 +169,9 @@ def test_scheduling_another_medic_warns_that_he_refuses_everyone_but_sakura(kono
     [warning] = scheduled["warnings"]
     assert warning["code"] == "provider_refused"
     assert "except Sakura" in warning["message"]
+    # His refusal is his medical decision: the officer who escorts him is not told of it.
+    escort = ok(as_staff(konoha.staff["hiroki"]).get(f"/api/medical/encounters/{scheduled['id']}"))
+    assert escort["warnings"] == []
 
 
 def test_choosing_sakura_warns_of_the_conflict_and_waits_for_a_supervisor(konoha, sasuke):

@@ -36,6 +36,10 @@ TREATMENT_REFUSED = "treatment_refused"
 STAFF_VICTIM_CONFLICT = "staff_victim_conflict"
 STAFF_CONFLICT = "staff_conflict"
 
+# What custody staff may read of an encounter's warnings: the staff conflicts (custody
+# keeps those too).  A refusal of care is the person's medical decision: medical only.
+CUSTODY_WARNING_CODES = frozenset({STAFF_VICTIM_CONFLICT, STAFF_CONFLICT})
+
 MESSAGES: dict[str, str] = {
     PROVIDER_REFUSED: (
         "{person} refuses every provider except {allowed} (refusal recorded {date}): "
@@ -97,11 +101,31 @@ class SchedulingWarning:
     needs_acknowledgement: bool = False
 
     def as_dict(self) -> dict[str, object]:
+        """As kept on the encounter (``Encounter.warnings``); ``stored_warnings`` reads it back."""
         return {
             "code": self.code,
             "message": self.message,
             "needs_acknowledgement": self.needs_acknowledgement,
         }
+
+
+def stored_warnings(stored: object) -> list[SchedulingWarning]:
+    """The warnings kept on an encounter when it was scheduled, read back from its JSON.
+
+    Anything but a list of objects (a row written by hand, say) reads as no warning
+    rather than breaking the page or the answer that shows the encounter.
+    """
+    if not isinstance(stored, list):
+        return []
+    return [
+        SchedulingWarning(
+            code=str(item.get("code", "")),
+            message=str(item.get("message", "")),
+            needs_acknowledgement=bool(item.get("needs_acknowledgement", False)),
+        )
+        for item in stored
+        if isinstance(item, dict)
+    ]
 
 
 def day(moment: dt.datetime) -> str:
@@ -202,3 +226,8 @@ def scheduling_warnings(
 
 def needs_acknowledgement(warnings: Sequence[SchedulingWarning]) -> bool:
     return any(warning.needs_acknowledgement for warning in warnings)
+
+
+def custody_warnings(warnings: Sequence[SchedulingWarning]) -> list[SchedulingWarning]:
+    """The warnings custody staff may read (``CUSTODY_WARNING_CODES``)."""
+    return [warning for warning in warnings if warning.code in CUSTODY_WARNING_CODES]

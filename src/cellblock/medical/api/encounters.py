@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
+from collections.abc import Callable
 
 from django.db.models import prefetch_related_objects
 from django.http import HttpRequest
@@ -74,9 +75,9 @@ from cellblock.medical.api.schemas import (
     sick_call_out,
     staff_of,
     vitals_out,
+    warning_out,
 )
-from cellblock.medical.models import ClinicalNote, Encounter, EncounterStatus
-from cellblock.medical.rules import SchedulingWarning
+from cellblock.medical.models import ClinicalNote, Encounter, EncounterStatus, SickCall
 from cellblock.medical.selectors.clinic import encounters_between, sick_call_queue
 from cellblock.medical.selectors.record import (
     consent_get_for_user,
@@ -118,11 +119,23 @@ def _answer(user: User, encounter: Encounter) -> EncounterClinicalOut | Encounte
     return encounter_answer(user, encounter_get_for_user(user, encounter.public_id))
 
 
-def _warning(warning: SchedulingWarning) -> WarningOut:
-    return WarningOut(
-        code=warning.code, message=warning.message,
-        needs_acknowledgement=warning.needs_acknowledgement,
-    )  # fmt: skip
+def _encounter_step(
+    request: HttpRequest, encounter_id: uuid.UUID, step: Callable[[User, Encounter], object]
+) -> EncounterClinicalOut | EncounterOut:
+    """Run one step of an encounter the caller sees; answer it as it stands afterwards."""
+    user = acting_user(request)
+    encounter = encounter_get_for_user(user, encounter_id)
+    step(user, encounter)
+    return _answer(user, encounter)
+
+
+def _sick_call_step(
+    request: HttpRequest, sick_call_id: uuid.UUID, step: Callable[[User, SickCall], object]
+) -> SickCallClinicalOut | SickCallOut:
+    """Run one step of a sick call the caller sees; answer it as it stands afterwards."""
+    user = acting_user(request)
+    step(user, sick_call_get_for_user(user, sick_call_id))
+    return sick_call_answer(user, sick_call_get_for_user(user, sick_call_id))
 
 
 def _provider(booking: Booking, username: str) -> User:
@@ -194,7 +207,7 @@ def check(request: HttpRequest, payload: CheckIn) -> list[WarningOut]:
     )  # fmt: skip
     # The warnings come from the consent records: reading them is a read of the record.
     clinical_answer(user, booking, "scheduling_warnings")
-    return [_warning(w) for w in warnings]
+    return [warning_out(w) for w in warnings]
 
 
 @router.get(
@@ -217,10 +230,12 @@ def acknowledge(
     request: HttpRequest, encounter_id: uuid.UUID, payload: AcknowledgeIn
 ) -> EncounterClinicalOut | EncounterOut:
     """A supervisor (not the provider) lets an encounter with the alleged victim go ahead."""
-    user = acting_user(request)
-    encounter = encounter_get_for_user(user, encounter_id)
-    encounter_acknowledge(actor=user, encounter=encounter, note=payload.note)
-    return _answer(user, encounter)
+    return _encounter_step(
+        request, encounter_id,
+        lambda user, encounter: encounter_acknowledge(
+            actor=user, encounter=encounter, note=payload.note
+        ),
+    )  # fmt: skip
 
 
 @router.post(
@@ -231,10 +246,11 @@ def start(
     request: HttpRequest, encounter_id: uuid.UUID, payload: AtIn | None = None
 ) -> EncounterClinicalOut | EncounterOut:
     """The provider starts it; in the cell only with a cell-entry grant in force."""
-    user = acting_user(request)
-    encounter = encounter_get_for_user(user, encounter_id)
-    encounter_start(actor=user, encounter=encounter, at=payload.at if payload else None)
-    return _answer(user, encounter)
+    at = payload.at if payload else None
+    return _encounter_step(
+        request, encounter_id,
+        lambda user, encounter: encounter_start(actor=user, encounter=encounter, at=at),
+    )  # fmt: skip
 
 
 @router.post(
@@ -245,13 +261,14 @@ def complete(
     request: HttpRequest, encounter_id: uuid.UUID, payload: CompleteIn
 ) -> EncounterClinicalOut | EncounterOut:
     """Findings (required), treatment and follow-up; the sick call it answers is seen."""
-    user = acting_user(request)
-    encounter = encounter_get_for_user(user, encounter_id)
-    encounter_complete(
-        actor=user, encounter=encounter, findings=payload.findings, treatment=payload.treatment,
-        follow_up=payload.follow_up, follow_up_due=payload.follow_up_due, at=payload.at,
+    return _encounter_step(
+        request, encounter_id,
+        lambda user, encounter: encounter_complete(
+            actor=user, encounter=encounter, findings=payload.findings,
+            treatment=payload.treatment, follow_up=payload.follow_up,
+            follow_up_due=payload.follow_up_due, at=payload.at,
+        ),
     )  # fmt: skip
-    return _answer(user, encounter)
 
 
 @router.post(
@@ -261,10 +278,13 @@ def complete(
 def cancel(
     request: HttpRequest, encounter_id: uuid.UUID, payload: ReasonIn
 ) -> EncounterClinicalOut | EncounterOut:
-    user = acting_user(request)
-    encounter = encounter_get_for_user(user, encounter_id)
-    encounter_cancel(actor=user, encounter=encounter, reason=payload.reason)
-    return _answer(user, encounter)
+    """Not going ahead (the reason is custody's to see); its sick call goes back to the queue."""
+    return _encounter_step(
+        request, encounter_id,
+        lambda user, encounter: encounter_cancel(
+            actor=user, encounter=encounter, reason=payload.reason
+        ),
+    )  # fmt: skip
 
 
 @router.post(
@@ -275,14 +295,14 @@ def refuse(
     request: HttpRequest, encounter_id: uuid.UUID, payload: RefuseIn
 ) -> EncounterClinicalOut | EncounterOut:
     """The person refused it when it came: a refusal signed by the recorder and a witness."""
-    user = acting_user(request)
-    encounter = encounter_get_for_user(user, encounter_id)
-    witness = staff_named(encounter.booking.facility, payload.witness, "witness")
-    encounter_refuse(
-        actor=user, encounter=encounter, witness=witness, statement=payload.statement,
-        person_signed=payload.person_signed,
+    return _encounter_step(
+        request, encounter_id,
+        lambda user, encounter: encounter_refuse(
+            actor=user, encounter=encounter,
+            witness=staff_named(encounter.booking.facility, payload.witness, "witness"),
+            statement=payload.statement, person_signed=payload.person_signed,
+        ),
     )  # fmt: skip
-    return _answer(user, encounter)
 
 
 # --- Notes, vitals, injuries ------------------------------------------------------------------
@@ -408,11 +428,13 @@ def file_sick_call(request: HttpRequest, payload: SickCallIn) -> Status[SickCall
 def triage(
     request: HttpRequest, sick_call_id: uuid.UUID, payload: TriageIn
 ) -> SickCallClinicalOut | SickCallOut:
-    user = acting_user(request)
-    sick_call_triage(
-        actor=user, sick_call=sick_call_get_for_user(user, sick_call_id), urgency=payload.urgency
-    )
-    return sick_call_answer(user, sick_call_get_for_user(user, sick_call_id))
+    """How soon medical staff must see the person."""
+    return _sick_call_step(
+        request, sick_call_id,
+        lambda user, sick_call: sick_call_triage(
+            actor=user, sick_call=sick_call, urgency=payload.urgency
+        ),
+    )  # fmt: skip
 
 
 @router.post(
@@ -423,11 +445,12 @@ def close_sick_call(
     request: HttpRequest, sick_call_id: uuid.UUID, payload: ReasonIn
 ) -> SickCallClinicalOut | SickCallOut:
     """Closed without an encounter: resolved, withdrawn, released."""
-    user = acting_user(request)
-    sick_call_close(
-        actor=user, sick_call=sick_call_get_for_user(user, sick_call_id), reason=payload.reason
-    )
-    return sick_call_answer(user, sick_call_get_for_user(user, sick_call_id))
+    return _sick_call_step(
+        request, sick_call_id,
+        lambda user, sick_call: sick_call_close(
+            actor=user, sick_call=sick_call, reason=payload.reason
+        ),
+    )  # fmt: skip
 
 
 # --- Consent and refusal ----------------------------------------------------------------------

@@ -9,6 +9,7 @@ open break-glass (403 ``clinical_only`` for anyone else); every read is audited.
 
 from __future__ import annotations
 
+from django.db.models import prefetch_related_objects
 from django.http import HttpRequest
 from ninja import Router
 
@@ -59,6 +60,9 @@ def summary(request: HttpRequest, booking_number: str) -> SummaryOut:
     upcoming = next_encounters([booking.pk], now).get(booking.pk)
     if upcoming is not None:
         upcoming.booking = booking
+    alerts = care_alerts_of(booking)
+    # Who set and ended each alert: read for all of them at once, not one query an alert.
+    prefetch_related_objects(alerts, "set_by", "ended_by")
     queued = SickCall.objects.filter(booking=booking, status__in=QUEUED).select_related(
         "booking__person", "booking__facility", "filed_by", "triaged_by", "closed_by", "encounter"
     )
@@ -70,7 +74,7 @@ def summary(request: HttpRequest, booking_number: str) -> SummaryOut:
             step=IntakeStepCode.MEDICAL_SCREENING, completed_at__isnull=True
         ).exists(),
         health_assessment_due_at=due, health_assessment_overdue=due is not None and now > due,
-        care_alerts=[care_alert_out(alert, booking) for alert in care_alerts_of(booking)],
+        care_alerts=[care_alert_out(alert, booking) for alert in alerts],
         next_encounter=encounter_out(upcoming) if upcoming is not None else None,
         sick_calls=[sick_call_out(call) for call in queued],
     )  # fmt: skip

@@ -22,13 +22,14 @@ import uuid
 from collections.abc import Callable
 from typing import Any, TypeVar
 
+from django.db import models
 from ninja import Schema
 from pydantic import Field
 
 from cellblock.accounts.models import User
 from cellblock.booking.models import Booking
 from cellblock.booking.selectors import booking_get_for_user
-from cellblock.core.errors import NotFound, PermissionDenied, ValidationFailed
+from cellblock.core.errors import NotFound, ValidationFailed
 from cellblock.core.roles import Perm
 from cellblock.custody.api.movements import staff_named
 from cellblock.facilities.models import Facility
@@ -56,9 +57,17 @@ from cellblock.medical.models import (
     SickCallVia,
     VitalSigns,
 )
-from cellblock.medical.services.access import clinical_access, clinical_read_audit
+from cellblock.medical.rules import SchedulingWarning, custody_warnings, stored_warnings
+from cellblock.medical.services.access import (
+    clinical_access,
+    clinical_access_or_none,
+    clinical_read_audit,
+)
 
 T = TypeVar("T")
+# The two views of one record: the clinical answer and custody's.
+C = TypeVar("C", bound=Schema)
+K = TypeVar("K", bound=Schema)
 
 TEXT_MAX = 10_000
 WHICH_FACILITY = "say which facility: you see medical records at more than one."
@@ -108,14 +117,6 @@ def facility_chosen(user: User, facility: uuid.UUID | None, perm: Perm) -> Facil
     if len(mine) != 1:
         raise ValidationFailed.for_fields({"facility": [WHICH_FACILITY]})
     return Facility.objects.get(pk=mine[0])
-
-
-def clinical_or_none(user: User, booking: Booking) -> tuple[bool, BreakGlass | None]:
-    """(may read, by which break-glass): whether an answer may carry clinical text."""
-    try:
-        return True, clinical_access(user=user, booking=booking)
-    except PermissionDenied:
-        return False, None
 
 
 # --- Custody schemas: never a clinical field --------------------------------------------------
@@ -522,17 +523,15 @@ def injury_out(injury: Injury) -> InjuryOut:
     )  # fmt: skip
 
 
-def _warnings(stored: list[dict[str, Any]]) -> list[WarningOut]:
-    return [
-        WarningOut(
-            code=str(w.get("code", "")), message=str(w.get("message", "")),
-            needs_acknowledgement=bool(w.get("needs_acknowledgement", False)),
-        )
-        for w in stored or []
-    ]  # fmt: skip
+def warning_out(warning: SchedulingWarning) -> WarningOut:
+    """One scheduling warning: asked for before scheduling, or kept on the encounter."""
+    return WarningOut(
+        code=warning.code, message=warning.message,
+        needs_acknowledgement=warning.needs_acknowledgement,
+    )  # fmt: skip
 
 
-def _encounter_fields(encounter: Encounter) -> dict[str, Any]:
+def _encounter_fields(encounter: Encounter, *, clinical: bool = False) -> dict[str, Any]:
     booking = encounter.booking
     return dict(
         id=encounter.public_id, facility=booking.facility.public_id,
@@ -544,13 +543,19 @@ def _encounter_fields(encounter: Encounter) -> dict[str, Any]:
         scheduled_by=name_of(encounter.scheduled_by), place=EncounterPlace(encounter.place),
         place_label=encounter.get_place_display(),
         cell=encounter.cell.code if encounter.cell is not None else None,
-        place_detail=encounter.place_detail, warnings=_warnings(encounter.warnings),
+        place_detail=encounter.place_detail,
+        warnings=[warning_out(w) for w in _warnings_for(encounter, clinical)],
         acknowledged_by=name_of(encounter.acknowledged_by),
         acknowledged_at=encounter.acknowledged_at,
         acknowledgement_note=encounter.acknowledgement_note, started_at=encounter.started_at,
         ended_at=encounter.ended_at, cancel_reason=encounter.cancel_reason,
         door_events=[event.public_id for event in encounter.door_events.all()],
     )  # fmt: skip
+
+
+def _warnings_for(encounter: Encounter, clinical: bool) -> list[SchedulingWarning]:
+    warnings = stored_warnings(encounter.warnings)
+    return warnings if clinical else custody_warnings(warnings)
 
 
 def encounter_out(encounter: Encounter) -> EncounterOut:
@@ -561,8 +566,8 @@ def encounter_out(encounter: Encounter) -> EncounterOut:
 def encounter_clinical_out(encounter: Encounter) -> EncounterClinicalOut:
     """The whole encounter: only once the caller passed ``clinical_access`` (and is audited)."""
     return EncounterClinicalOut(
-        **_encounter_fields(encounter), reason=encounter.reason, findings=encounter.findings,
-        treatment=encounter.treatment, follow_up=encounter.follow_up,
+        **_encounter_fields(encounter, clinical=True), reason=encounter.reason,
+        findings=encounter.findings, treatment=encounter.treatment, follow_up=encounter.follow_up,
         follow_up_due=encounter.follow_up_due, notes=[note_out(n) for n in encounter.notes.all()],
         vitals=[vitals_out(v) for v in encounter.vitals.all()],
         injuries=[injury_out(i) for i in encounter.injuries.all()],
@@ -659,28 +664,37 @@ EncounterAnswer = EncounterClinicalOut | EncounterOut
 SickCallAnswer = SickCallClinicalOut | SickCallOut
 
 
+def _gated(
+    user: User,
+    booking: Booking,
+    section: str,
+    obj: models.Model,
+    clinical: Callable[[], C],
+    custody: Callable[[], K],
+) -> C | K:
+    """The ``clinical`` answer for a reader ``clinical_access`` lets in, and that read audited;
+    the ``custody`` answer for anyone else."""
+    allowed, access = clinical_access_or_none(user=user, booking=booking)
+    if not allowed:
+        return custody()
+    clinical_read_audit(user=user, booking=booking, section=section, access=access, obj=obj)
+    return clinical()
+
+
 def encounter_answer(user: User, encounter: Encounter) -> EncounterClinicalOut | EncounterOut:
     """The whole encounter for those who may read it (audited), else the custody view."""
-    booking = encounter.booking
-    allowed, access = clinical_or_none(user, booking)
-    if not allowed:
-        return encounter_out(encounter)
-    clinical_read_audit(
-        user=user, booking=booking, section="encounter", access=access, obj=encounter
-    )
-    return encounter_clinical_out(encounter)
+    return _gated(
+        user, encounter.booking, "encounter", encounter,
+        lambda: encounter_clinical_out(encounter), lambda: encounter_out(encounter),
+    )  # fmt: skip
 
 
 def sick_call_answer(user: User, sick_call: SickCall) -> SickCallClinicalOut | SickCallOut:
     """The sick call with the complaint for those who may read it (audited), else without."""
-    booking = sick_call.booking
-    allowed, access = clinical_or_none(user, booking)
-    if not allowed:
-        return sick_call_out(sick_call)
-    clinical_read_audit(
-        user=user, booking=booking, section="sick_call", access=access, obj=sick_call
-    )
-    return sick_call_clinical_out(sick_call)
+    return _gated(
+        user, sick_call.booking, "sick_call", sick_call,
+        lambda: sick_call_clinical_out(sick_call), lambda: sick_call_out(sick_call),
+    )  # fmt: skip
 
 
 def clinical_answer(user: User, booking: Booking, section: str, obj: Any = None) -> None:

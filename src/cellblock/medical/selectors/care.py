@@ -38,6 +38,15 @@ def in_force_q(at: dt.datetime) -> Q:
     )
 
 
+def in_force(alert: CareAlert, at: dt.datetime) -> bool:
+    """``in_force_q`` for an alert already read (the record lists those in force and the rest)."""
+    return (
+        alert.set_at <= at
+        and (alert.ended_at is None or alert.ended_at > at)
+        and (alert.until is None or alert.until > at)
+    )
+
+
 def care_alerts_in_force(booking_ids: Iterable[int], at: dt.datetime) -> dict[int, list[CareAlert]]:
     """The alerts in force for each booking (oldest first); one query."""
     ids = set(booking_ids)

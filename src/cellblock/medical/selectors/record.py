@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
+from typing import TypeVar
 
 from django.db.models import Prefetch, QuerySet
 
@@ -52,6 +53,10 @@ class MedicalRecord:
     access: BreakGlass | None = None
 
 
+# What an injury shows (the table, the API's ``InjuryOut``) besides its booking: read with it.
+_INJURY_RELATED = ("booking", "recorded_by", "updated_by", "encounter", "updated_in")
+
+
 def encounters_with_details(found: QuerySet[Encounter]) -> QuerySet[Encounter]:
     """Encounters with who, where, door events, notes, vitals and injuries: a fixed few queries."""
     return found.select_related(
@@ -61,9 +66,7 @@ def encounters_with_details(found: QuerySet[Encounter]) -> QuerySet[Encounter]:
         "door_events",
         Prefetch("notes", queryset=ClinicalNote.objects.select_related("author", "amends")),
         Prefetch("vitals", queryset=VitalSigns.objects.select_related("taken_by")),
-        Prefetch(
-            "injuries", queryset=Injury.objects.select_related("recorded_by", "updated_by")
-        ),
+        Prefetch("injuries", queryset=Injury.objects.select_related(*_INJURY_RELATED)),
     )  # fmt: skip
 
 
@@ -86,14 +89,12 @@ def medical_record(*, user: User, booking: Booking) -> MedicalRecord:
         vitals=list(
             VitalSigns.objects.filter(booking=booking).select_related("taken_by", "encounter")
         ),
-        injuries=list(
-            Injury.objects.filter(booking=booking).select_related(
-                "recorded_by", "updated_by", "encounter"
-            )
-        ),
+        injuries=list(Injury.objects.filter(booking=booking).select_related(*_INJURY_RELATED)),
         consents=list(
             ConsentRecord.objects.filter(booking=booking)
-            .select_related("recorded_by", "witness", "except_provider", "withdrawn_by")
+            .select_related(
+                "recorded_by", "witness", "except_provider", "withdrawn_by", "encounter"
+            )
             .order_by("recorded_at", "pk")
         ),
         care_alerts=list(
@@ -112,79 +113,53 @@ def medical_record(*, user: User, booking: Booking) -> MedicalRecord:
 
 # --- Getters ----------------------------------------------------------------------------------
 
+# The medical records that are reached by their public id, each of one booking.
+_Row = TypeVar("_Row", Encounter, SickCall, ConsentRecord, CareAlert, Injury, BreakGlass)
 
-def _visible(user: User) -> QuerySet[Booking]:
-    return bookings_for_user(user)
+
+def _one_visible(found: QuerySet[_Row], user: User, public_id: str | uuid.UUID, what: str) -> _Row:
+    """The row of ``found`` with this id, of a booking ``user`` sees; else 404 naming ``what``.
+
+    Missing and not visible answer alike, so that an id says nothing of a booking elsewhere.
+    """
+    key = parse_public_id(public_id, what=what)
+    row = found.filter(public_id=key, booking__in=bookings_for_user(user)).first()
+    if row is None:
+        raise NotFound(f"No {what} with id {key}.")
+    return row
 
 
 def encounter_get_for_user(user: User, public_id: str | uuid.UUID) -> Encounter:
     """An encounter of a booking the user sees, with its details; else 404."""
-    key = parse_public_id(public_id, what="encounter")
-    found = (
-        encounters_with_details(Encounter.objects.filter(public_id=key, booking__in=_visible(user)))
-        .prefetch_related("sick_calls")
-        .first()
-    )
-    if found is None:
-        raise NotFound(f"No encounter with id {key}.")
-    return found
+    found = encounters_with_details(Encounter.objects.all()).prefetch_related("sick_calls")
+    return _one_visible(found, user, public_id, "encounter")
 
 
 def sick_call_get_for_user(user: User, public_id: str | uuid.UUID) -> SickCall:
-    key = parse_public_id(public_id, what="sick call")
-    found = (
-        SickCall.objects.filter(public_id=key, booking__in=_visible(user))
-        .select_related(
-            "booking__person", "booking__facility", "filed_by", "triaged_by", "closed_by",
-            "encounter",
-        )
-        .first()
-    )  # fmt: skip
-    if found is None:
-        raise NotFound(f"No sick call with id {key}.")
-    return found
+    found = SickCall.objects.select_related(
+        "booking__person", "booking__facility", "filed_by", "triaged_by", "closed_by", "encounter"
+    )
+    return _one_visible(found, user, public_id, "sick call")
 
 
 def consent_get_for_user(user: User, public_id: str | uuid.UUID) -> ConsentRecord:
-    key = parse_public_id(public_id, what="consent record")
-    found = (
-        ConsentRecord.objects.filter(public_id=key, booking__in=_visible(user))
-        .select_related(
-            "booking__person", "booking__facility", "recorded_by", "witness", "except_provider",
-            "withdrawn_by", "encounter",
-        )
-        .first()
+    found = ConsentRecord.objects.select_related(
+        "booking__person", "booking__facility", "recorded_by", "witness", "except_provider",
+        "withdrawn_by", "encounter",
     )  # fmt: skip
-    if found is None:
-        raise NotFound(f"No consent record with id {key}.")
-    return found
+    return _one_visible(found, user, public_id, "consent record")
 
 
 def care_alert_get_for_user(user: User, public_id: str | uuid.UUID) -> CareAlert:
-    key = parse_public_id(public_id, what="care alert")
-    found = (
-        CareAlert.objects.filter(public_id=key, booking__in=_visible(user))
-        .select_related("booking__person", "booking__facility", "set_by", "ended_by", "flag")
-        .first()
+    found = CareAlert.objects.select_related(
+        "booking__person", "booking__facility", "set_by", "ended_by", "flag"
     )
-    if found is None:
-        raise NotFound(f"No care alert with id {key}.")
-    return found
+    return _one_visible(found, user, public_id, "care alert")
 
 
 def injury_get_for_user(user: User, public_id: str | uuid.UUID) -> Injury:
-    key = parse_public_id(public_id, what="injury")
-    found = (
-        Injury.objects.filter(public_id=key, booking__in=_visible(user))
-        .select_related(
-            "booking__person", "booking__facility", "recorded_by", "updated_by", "encounter",
-            "updated_in",
-        )
-        .first()
-    )  # fmt: skip
-    if found is None:
-        raise NotFound(f"No injury with id {key}.")
-    return found
+    found = Injury.objects.select_related(*_INJURY_RELATED, "booking__person", "booking__facility")
+    return _one_visible(found, user, public_id, "injury")
 
 
 def _break_glass_listed(found: QuerySet[BreakGlass]) -> QuerySet[BreakGlass]:
@@ -192,13 +167,8 @@ def _break_glass_listed(found: QuerySet[BreakGlass]) -> QuerySet[BreakGlass]:
 
 
 def break_glass_get_for_user(user: User, public_id: str | uuid.UUID) -> BreakGlass:
-    key = parse_public_id(public_id, what="break-glass access")
-    found = _break_glass_listed(
-        BreakGlass.objects.filter(public_id=key, booking__in=_visible(user))
-    ).first()
-    if found is None:
-        raise NotFound(f"No break-glass access with id {key}.")
-    return found
+    found = _break_glass_listed(BreakGlass.objects.all())
+    return _one_visible(found, user, public_id, "break-glass access")
 
 
 def break_glass_list(facility: Facility, *, unreviewed_only: bool = False) -> list[BreakGlass]:

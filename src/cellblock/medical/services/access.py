@@ -28,6 +28,7 @@ from cellblock.core.errors import Conflict, PermissionDenied, ValidationFailed
 from cellblock.core.roles import ROLE_PERMS, Perm
 from cellblock.facilities.models import Facility
 from cellblock.medical.models import BreakGlass
+from cellblock.medical.services.recording import local
 
 # The roles whose holders read clinical text (the medical role, as core/roles.py says).
 CLINICAL_ROLES = tuple(
@@ -58,10 +59,6 @@ ALREADY_REVIEWED = "This break-glass access was reviewed by {who} at {when}."
 NOTE_REQUIRED = "is required: say whether the access was justified."
 LEAD_NOT_MEDICAL = "{user} does not read clinical records at {facility}: the medical lead must."
 LEAD_DENIED = "Naming the medical lead of {facility} needs the administrator or commander."
-
-
-def _local(moment: dt.datetime, facility: Facility) -> str:
-    return f"{clock.local(moment, facility.timezone):%Y-%m-%d %H:%M}"
 
 
 def reads_clinical(user: User, facility_id: int) -> bool:
@@ -98,6 +95,15 @@ def clinical_access(*, user: User, booking: Booking) -> BreakGlass | None:
     raise PermissionDenied(
         CLINICAL_ONLY.format(user=user, facility=facility.name), code="clinical_only"
     )
+
+
+def clinical_access_or_none(*, user: User, booking: Booking) -> tuple[bool, BreakGlass | None]:
+    """``clinical_access`` for an answer or a page that shows custody's part to anyone else:
+    (may read, by which break-glass) instead of a 403."""
+    try:
+        return True, clinical_access(user=user, booking=booking)
+    except PermissionDenied:
+        return False, None
 
 
 def clinical_read_audit(
@@ -169,7 +175,7 @@ def break_glass_open(*, actor: User, booking: Booking, reason: str) -> BreakGlas
             raise Conflict(
                 BREAK_GLASS_OPEN.format(
                     user=actor, person=booking.person.full_name,
-                    until=_local(current.expires_at, facility),
+                    until=local(current.expires_at, facility),
                 ),
                 code="break_glass_open",
                 extra={"id": str(current.public_id), "expires_at": current.expires_at.isoformat()},
@@ -198,7 +204,7 @@ def break_glass_close(*, actor: User, access: BreakGlass) -> BreakGlass:
         ended = locked.closed_at or (locked.expires_at if locked.expires_at <= now else None)
         if ended is not None:
             raise Conflict(
-                ALREADY_ENDED.format(when=_local(ended, facility)), code="break_glass_ended"
+                ALREADY_ENDED.format(when=local(ended, facility)), code="break_glass_ended"
             )
         locked.closed_at = now
         locked.save(update_fields=["closed_at"])
@@ -232,7 +238,7 @@ def break_glass_review(*, actor: User, access: BreakGlass, note: str) -> BreakGl
         if locked.reviewed_at is not None:
             raise Conflict(
                 ALREADY_REVIEWED.format(
-                    who=locked.reviewed_by, when=_local(locked.reviewed_at, facility)
+                    who=locked.reviewed_by, when=local(locked.reviewed_at, facility)
                 ),
                 code="already_reviewed",
             )

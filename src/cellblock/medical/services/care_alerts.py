@@ -24,6 +24,7 @@ from cellblock.core.errors import Conflict, PermissionDenied, ValidationFailed
 from cellblock.core.roles import Perm
 from cellblock.medical import screening as rules
 from cellblock.medical.models import CareAlert, CareAlertKind, ReceivingScreening
+from cellblock.medical.services import recording
 
 # The flag each kind of alert sets while in force: (flag kind, detail); suicide watch's
 # detail is the alert's observation level.
@@ -208,9 +209,8 @@ def care_alert_set(
 def care_alert_end(*, actor: User | None, alert: CareAlert, reason: str) -> CareAlert:
     """End an alert and lift the flag it set (a flag set by hand stays)."""
     require(actor, Perm.CLINICAL_RECORD, alert.booking, "Ending a care alert")
-    reason = reason.strip()
-    if not reason:
-        raise ValidationFailed.for_fields({"reason": [END_REASON_NEEDED]})
+    # end_reason holds 500 characters: a longer one is a 400 here, not a database error.
+    reason = recording.required_text(reason, field="reason", missing=END_REASON_NEEDED)
     with transaction.atomic():
         locked = (
             # Only the alert's row: PostgreSQL cannot lock the outer-joined (nullable) flag.

@@ -184,12 +184,7 @@ def consent_withdraw(*, actor: User, record: ConsentRecord, reason: str) -> Cons
     """The record no longer stands (the person changed their mind, or it was made in error)."""
     booking = record.booking
     recording.require_clinical(actor, booking.facility)
-    errors: dict[str, list[str]] = {}
-    reason = recording.text(reason, 500, "reason", errors)
-    if not reason:
-        errors.setdefault("reason", []).append(REASON_REQUIRED)
-    if errors:
-        raise ValidationFailed.for_fields(errors)
+    reason = recording.required_text(reason, field="reason", missing=REASON_REQUIRED)
     with transaction.atomic():
         locked = (
             ConsentRecord.objects.select_for_update(of=("self",))

@@ -22,6 +22,7 @@ usernames and times, never their text.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 
@@ -59,6 +60,7 @@ from cellblock.medical.models import (
     VitalSigns,
 )
 from cellblock.medical.rules import ConflictFact, ConsentFact, SchedulingWarning
+from cellblock.medical.selectors.clinic import QUEUED
 from cellblock.medical.services import recording
 from cellblock.medical.services.consent import consent_errors, consent_write
 
@@ -187,13 +189,31 @@ def _require_transition(encounter: Encounter, to: str, action: str, needed: str,
     )  # fmt: skip
 
 
-def _awaits_acknowledgement(encounter: Encounter) -> bool:
-    """A staff-victim conflict not yet acknowledged (an emergency may have gone ahead)."""
+def awaits_acknowledgement(encounter: Encounter) -> bool:
+    """A staff-victim conflict not yet acknowledged (an emergency may have gone ahead).
+
+    The encounter page offers the Acknowledge form on the same condition.
+    """
     return (
         encounter.conflict_id is not None
         and encounter.acknowledged_at is None
         and encounter.status != EncounterStatus.CANCELLED
     )
+
+
+def _sick_calls_update(
+    encounter: Encounter, statuses: Sequence[str], /, **changes: object
+) -> list[SickCall]:
+    """Lock the sick calls ``encounter`` answers that stand in ``statuses``, and change them.
+
+    Returns them as they were read, for the audit entry to name.  (Positional-only, so that
+    ``encounter=None`` among the changes unlinks them.)
+    """
+    found = list(
+        SickCall.objects.select_for_update().filter(encounter=encounter, status__in=statuses)
+    )
+    SickCall.objects.filter(pk__in=[s.pk for s in found]).update(**changes)
+    return found
 
 
 def _consent_facts(booking: Booking, facility: Facility) -> list[ConsentFact]:
@@ -386,15 +406,10 @@ def encounter_acknowledge(*, actor: User, encounter: Encounter, note: str) -> En
         raise PermissionDenied(
             CONFLICT_PARTY.format(who=recording.name(actor)), code="conflict_party"
         )
-    errors: dict[str, list[str]] = {}
-    note = recording.text(note, 500, "note", errors)
-    if not note:
-        errors.setdefault("note", []).append(NOTE_REQUIRED)
-    if errors:
-        raise ValidationFailed.for_fields(errors)
+    note = recording.required_text(note, field="note", missing=NOTE_REQUIRED)
     with transaction.atomic():
         locked = _locked(encounter)
-        if not _awaits_acknowledgement(locked):
+        if not awaits_acknowledgement(locked):
             if locked.acknowledged_at is not None:
                 message = ACKNOWLEDGED_ALREADY.format(
                     who=locked.acknowledged_by,
@@ -481,7 +496,7 @@ def encounter_start(
                 "cell": locked.cell.code if locked.cell else None,
                 "entry_grant": str(locked.entry_grant.public_id) if locked.entry_grant else None,
                 # An emergency that went ahead before a supervisor acknowledged the conflict.
-                **({"unacknowledged_conflict": True} if _awaits_acknowledgement(locked) else {}),
+                **({"unacknowledged_conflict": True} if awaits_acknowledgement(locked) else {}),
             },
         )  # fmt: skip
     return locked
@@ -541,12 +556,7 @@ def encounter_complete(
                 ).order_by("at", "id")
             )  # fmt: skip
             locked.door_events.add(*doors)
-        seen = list(
-            SickCall.objects.select_for_update().filter(
-                encounter=locked, status__in=[SickCallStatus.WAITING, SickCallStatus.SCHEDULED]
-            )
-        )
-        SickCall.objects.filter(pk__in=[s.pk for s in seen]).update(status=SickCallStatus.SEEN)
+        seen = _sick_calls_update(locked, QUEUED, status=SickCallStatus.SEEN)
         audit_record(
             actor=actor, action="encounter.complete", obj=locked, facility=facility,
             object_label=_label(locked),
@@ -565,12 +575,7 @@ def encounter_cancel(*, actor: User | None, encounter: Encounter, reason: str) -
     """Not going ahead; its sick call goes back to the queue."""
     facility = encounter.booking.facility
     recording.require_clinical(actor, facility)
-    errors: dict[str, list[str]] = {}
-    reason = recording.text(reason, 500, "reason", errors)
-    if not reason:
-        errors.setdefault("reason", []).append(CANCEL_REASON_REQUIRED)
-    if errors:
-        raise ValidationFailed.for_fields(errors)
+    reason = recording.required_text(reason, field="reason", missing=CANCEL_REASON_REQUIRED)
     with transaction.atomic():
         locked = _locked(encounter)
         _require_transition(
@@ -580,13 +585,8 @@ def encounter_cancel(*, actor: User | None, encounter: Encounter, reason: str) -
         before = locked.status
         locked.status, locked.cancel_reason = EncounterStatus.CANCELLED, reason
         locked.save(update_fields=["status", "cancel_reason"])
-        requeued = list(
-            SickCall.objects.select_for_update().filter(
-                encounter=locked, status=SickCallStatus.SCHEDULED
-            )
-        )
-        SickCall.objects.filter(pk__in=[s.pk for s in requeued]).update(
-            status=SickCallStatus.WAITING, encounter=None
+        requeued = _sick_calls_update(
+            locked, [SickCallStatus.SCHEDULED], status=SickCallStatus.WAITING, encounter=None
         )
         audit_record(
             actor=actor, action="encounter.cancel", obj=locked, facility=facility,
@@ -641,13 +641,8 @@ def encounter_refuse(
             locked.ended_at = max(now, locked.started_at)
             fields.append("ended_at")
         locked.save(update_fields=fields)
-        closed = list(
-            SickCall.objects.select_for_update().filter(
-                encounter=locked, status__in=[SickCallStatus.WAITING, SickCallStatus.SCHEDULED]
-            )
-        )
-        SickCall.objects.filter(pk__in=[s.pk for s in closed]).update(
-            status=SickCallStatus.CLOSED, closed_at=now, closed_by=actor,
+        closed = _sick_calls_update(
+            locked, QUEUED, status=SickCallStatus.CLOSED, closed_at=now, closed_by=actor,
             close_reason=REFUSED_SICK_CALL,
         )  # fmt: skip
         audit_record(

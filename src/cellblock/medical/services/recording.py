@@ -17,7 +17,7 @@ from django.utils import timezone
 from cellblock.accounts.models import User
 from cellblock.booking.models import OPEN_STATUSES, Booking
 from cellblock.core import clock
-from cellblock.core.errors import Conflict, PermissionDenied
+from cellblock.core.errors import Conflict, PermissionDenied, ValidationFailed
 from cellblock.core.roles import Perm
 from cellblock.facilities.models import Facility
 from cellblock.medical.models import Encounter
@@ -90,6 +90,20 @@ def text(value: str, limit: int | None, field: str, errors: dict[str, list[str]]
     value = value.strip()
     if limit is not None and len(value) > limit:
         errors.setdefault(field, []).append(TOO_LONG.format(limit=limit))
+    return value
+
+
+def required_text(value: str, *, field: str, missing: str, limit: int | None = 500) -> str:
+    """A short text a step cannot go without (why it is cancelled, closed, withdrawn): trimmed.
+
+    400 naming ``field`` when it is blank (``missing`` says what to write) or too long.
+    """
+    errors: dict[str, list[str]] = {}
+    value = text(value, limit, field, errors)
+    if not value:
+        errors.setdefault(field, []).append(missing)
+    if errors:
+        raise ValidationFailed.for_fields(errors)
     return value
 
 

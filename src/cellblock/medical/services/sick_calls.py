@@ -20,6 +20,7 @@ from cellblock.core import clock
 from cellblock.core.errors import Conflict, ValidationFailed
 from cellblock.core.roles import Perm
 from cellblock.medical.models import SickCall, SickCallStatus, SickCallUrgency, SickCallVia
+from cellblock.medical.selectors.clinic import QUEUED
 from cellblock.medical.services import recording
 
 FILE_DENIED = "Filing a sick call at {facility} needs an officer, the visits desk or medical staff."
@@ -50,7 +51,7 @@ def _label(sick_call: SickCall) -> str:
 
 
 def _require_queued(sick_call: SickCall, action: str) -> None:
-    if sick_call.status not in (SickCallStatus.WAITING, SickCallStatus.SCHEDULED):
+    if sick_call.status not in QUEUED:
         raise Conflict(
             NOT_OPEN.format(status=sick_call.get_status_display().lower(), action=action),
             code="sick_call_closed", extra={"status": sick_call.status},
@@ -115,12 +116,7 @@ def sick_call_close(*, actor: User | None, sick_call: SickCall, reason: str) -> 
     """Out of the queue without an encounter: resolved, withdrawn, the person released."""
     facility = sick_call.booking.facility
     recording.require_clinical(actor, facility)
-    errors: dict[str, list[str]] = {}
-    reason = recording.text(reason, 500, "reason", errors)
-    if not reason:
-        errors.setdefault("reason", []).append(CLOSE_REASON_REQUIRED)
-    if errors:
-        raise ValidationFailed.for_fields(errors)
+    reason = recording.required_text(reason, field="reason", missing=CLOSE_REASON_REQUIRED)
     with transaction.atomic():
         locked = _locked(sick_call)
         _require_queued(locked, "closing it")

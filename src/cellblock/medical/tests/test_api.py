@@ -549,3 +549,37 @@ def test_the_openapi_schema_describes_both_views_of_an_encounter(client):
     components = schema.json()["components"]["schemas"]
     assert "reason" in components["EncounterClinicalOut"]["properties"]
     assert "reason" not in components["EncounterOut"]["properties"]
+
+
+def test_the_record_and_an_encounter_cost_the_same_queries_for_one_entry_or_several(
+    held, medic_client
+):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    number = held.booking_number
+    encounter = schedule(medic_client, held).json()["id"]
+    answers = [f"{API}/bookings/{number}/record", f"{API}/encounters/{encounter}"]
+
+    def injury_and_consent() -> None:
+        injury = {"location": "head", "description": "Cut above the eye.", "encounter": encounter}
+        assert post(medic_client, f"{API}/bookings/{number}/injuries", injury).status_code == 201
+        consent = {
+            "decision": "consent", "scope": "treatment", "treatment": "Stitches",
+            "encounter": encounter,
+        }  # fmt: skip
+        assert post(medic_client, f"{API}/bookings/{number}/consents", consent).status_code == 201
+
+    def costs() -> list[int]:
+        found = []
+        for url in answers:
+            with CaptureQueriesContext(connection) as one:
+                assert medic_client.get(url).status_code == 200
+            found.append(len(one.captured_queries))
+        return found
+
+    injury_and_consent()
+    before = costs()
+    for _ in range(3):
+        injury_and_consent()
+    assert costs() == before

@@ -237,6 +237,17 @@ def test_ending_needs_a_reason(held, medic):
     assert caught.value.extra["fields"] == {"reason": [service.END_REASON_NEEDED]}
 
 
+def test_a_reason_longer_than_the_record_holds_is_refused_not_cut(held, medic):
+    alert = care_alert_set(actor=medic, booking=held, kind="lower_bunk")
+
+    with pytest.raises(ValidationFailed) as caught:
+        care_alert_end(actor=medic, alert=alert, reason="x" * 501)
+
+    assert set(caught.value.extra["fields"]) == {"reason"}
+    alert.refresh_from_db()
+    assert alert.ended_at is None
+
+
 def test_an_ended_kind_may_be_set_again(held, medic):
     first = care_alert_set(actor=medic, booking=held, kind="suicide_watch", level="constant")
     care_alert_end(actor=medic, alert=first, reason="Stepped down to at risk.")

@@ -10,19 +10,29 @@ never decides by itself who reads clinical text: it asks ``clinical_access``.
 from __future__ import annotations
 
 import datetime as dt
-from typing import cast
-from zoneinfo import ZoneInfo
+import uuid
+from collections.abc import Callable
+from typing import Any, TypeVar, cast
 
+from django.contrib import messages
 from django.db.models import Q
 from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect
 from django.utils.cache import patch_vary_headers
 from django.utils.http import url_has_allowed_host_and_scheme
 
 from cellblock.accounts.models import User
-from cellblock.booking.models import Booking
+from cellblock.booking.models import OPEN_STATUSES, Booking
+from cellblock.booking.selectors import booking_get_for_user
 from cellblock.core.access import MISSING_ROLE, user_has_perm
 from cellblock.core.errors import DomainError, NotFound, PermissionDenied
 from cellblock.core.facility_scope import current_facility
+
+# Shared with the visit pages; the medical views import them from here.
+from cellblock.core.page_forms import field_errors as field_errors
+from cellblock.core.page_forms import local_value as local_value
+from cellblock.core.page_forms import parse_local as parse_local
+from cellblock.core.page_forms import posted as posted
 from cellblock.core.roles import ROLE_PERMS, Perm
 from cellblock.facilities.models import Facility
 from cellblock.medical.models import (
@@ -32,14 +42,16 @@ from cellblock.medical.models import (
     SickCallStatus,
     SickCallUrgency,
 )
-from cellblock.medical.services.access import clinical_access
+from cellblock.medical.services.access import clinical_access_or_none
+
+_T = TypeVar("_T")
 
 NO_FACILITY = "You have no role at any facility."
 BAD_TIME = "is not a date and time (YYYY-MM-DD HH:MM)."
 BAD_DATE = "is not a date (YYYY-MM-DD)."
 BAD_NUMBER = "is not a number."
-# What an <input type="datetime-local"> sends and shows: the facility's wall clock.
-DATETIME_LOCAL = "%Y-%m-%dT%H:%M"
+CHOOSE_PROVIDER = "choose the provider from the medical staff here."
+CHOOSE_WITNESS = "choose the witness from the staff here."
 
 # The tone of each status on the page (a colour, always with the status in words).
 ENCOUNTER_TONE: dict[str, str] = {
@@ -96,10 +108,7 @@ def can(request: HttpRequest, perm: Perm, facility_id: int) -> bool:
 
 def clinical_access_of(request: HttpRequest, booking: Booking) -> tuple[bool, BreakGlass | None]:
     """May the user read this person's clinical text (as a medic, or by break-glass)?"""
-    try:
-        return True, clinical_access(user=me(request), booking=booking)
-    except PermissionDenied:
-        return False, None
+    return clinical_access_or_none(user=me(request), booking=booking)
 
 
 def fragment(response: HttpResponse) -> HttpResponse:
@@ -116,25 +125,19 @@ def private(response: HttpResponse) -> HttpResponse:
     return response
 
 
-def local_value(moment: dt.datetime | None, facility: Facility) -> str:
-    """``moment`` as a datetime-local field shows it (the facility's wall clock)."""
-    if moment is None:
-        return ""
-    return moment.astimezone(ZoneInfo(facility.timezone)).strftime(DATETIME_LOCAL)
-
-
-def parse_local(value: str, facility: Facility) -> dt.datetime | None:
-    """A datetime-local field as an aware moment in the facility's zone; "" is None.
-
-    Raises ``ValueError`` for text that is not a date and time.
-    """
-    value = value.strip()
-    if not value:
+def booking_held_here(request: HttpRequest, facility: Facility, text: str) -> Booking | None:
+    """The booking a person field names, if that person is held at ``facility`` now."""
+    # What the list offers is "Name · NUMBER": the number is the last word.
+    number = text.strip().split(" ")[-1] if text.strip() else ""
+    if not number:
         return None
-    moment = dt.datetime.fromisoformat(value)
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=ZoneInfo(facility.timezone))
-    return moment
+    try:
+        booking = booking_get_for_user(me(request), number)
+    except NotFound:
+        return None
+    if booking.facility_id != facility.pk or booking.status not in OPEN_STATUSES:
+        return None
+    return booking
 
 
 def parse_date(value: str) -> dt.date | None:
@@ -143,10 +146,42 @@ def parse_date(value: str) -> dt.date | None:
     return dt.date.fromisoformat(value) if value else None
 
 
-def field_errors(exc: DomainError) -> dict[str, str]:
-    """A service's field messages, one line per field, for the form to show beside each."""
-    fields: dict[str, list[str]] = exc.extra.get("fields", {}) if exc.extra else {}
-    return {name: " ".join(messages) for name, messages in fields.items()}
+def form_state(
+    action: str, form: dict[str, str] | None, errors: dict[str, str] | None, error: str
+) -> dict[str, Any]:
+    """What a page of many forms needs to draw again the one refused: which, as typed, why.
+
+    ``forms`` and ``errors`` are keyed by the action, so every other form on the page
+    stays empty and closed.
+    """
+    return {
+        "action": action,
+        "form": form or {},
+        "forms": {action: form or {}} if action else {},
+        "errors": {action: errors or {}} if action else {},
+        "error": error,
+    }
+
+
+def run_then_redirect(
+    request: HttpRequest,
+    run: Callable[[], _T],
+    note: Callable[[_T], str],
+    *,
+    done_url: str,
+    refused: Callable[[DomainError], HttpResponse],
+) -> HttpResponse:
+    """Run a service step for a posted form.
+
+    Refused, ``refused`` draws the page again with the service's messages; done, the
+    browser goes to ``done_url`` (post, redirect, get) with ``note`` on what was done.
+    """
+    try:
+        done = run()
+    except DomainError as exc:
+        return refused(exc)
+    messages.success(request, note(done))
+    return redirect(done_url)
 
 
 def problem_text(exc: DomainError) -> str:
@@ -161,13 +196,13 @@ def problem_text(exc: DomainError) -> str:
     )
 
 
-def posted(request: HttpRequest) -> dict[str, str]:
-    """What a form sent, each value trimmed (the CSRF token left out)."""
-    return {
-        name: (request.POST.get(name) or "").strip()
-        for name in request.POST
-        if name != "csrfmiddlewaretoken"
-    }
+def posted_about(request: HttpRequest, key: str, public_id: uuid.UUID) -> dict[str, str]:
+    """The form as posted, naming the row it is about under ``key``.
+
+    A page with one such form per row (an injury's status, a consent's withdrawal) opens
+    the refused one again, and only that one.
+    """
+    return {**posted(request), key: str(public_id)}
 
 
 def safe_next(request: HttpRequest, fallback: str) -> str:

@@ -19,7 +19,6 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 from collections.abc import Callable
-from decimal import Decimal, InvalidOperation
 from typing import Any, TypeVar
 
 from django.contrib import messages
@@ -29,8 +28,7 @@ from django.urls import path, reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from cellblock.accounts.models import User
-from cellblock.booking.models import OPEN_STATUSES, Booking
-from cellblock.booking.selectors import booking_get_for_user
+from cellblock.booking.models import OPEN_STATUSES
 from cellblock.core import clock
 from cellblock.core.access import requires
 from cellblock.core.errors import DomainError, NotFound, ValidationFailed
@@ -46,7 +44,12 @@ from cellblock.medical.models import (
     InjuryStatus,
     SickCall,
 )
-from cellblock.medical.rules import STAFF_VICTIM_CONFLICT, SchedulingWarning
+from cellblock.medical.rules import (
+    STAFF_VICTIM_CONFLICT,
+    SchedulingWarning,
+    custody_warnings,
+    stored_warnings,
+)
 from cellblock.medical.selectors.record import (
     encounter_get_for_user,
     injury_get_for_user,
@@ -54,7 +57,7 @@ from cellblock.medical.selectors.record import (
 )
 from cellblock.medical.services.access import clinical_read_audit
 from cellblock.medical.services.encounters import (
-    clinical_note_add,
+    awaits_acknowledgement,
     encounter_acknowledge,
     encounter_cancel,
     encounter_complete,
@@ -62,19 +65,22 @@ from cellblock.medical.services.encounters import (
     encounter_schedule,
     encounter_start,
     encounter_warnings,
-    injury_record,
-    injury_update,
     vitals_record,
 )
+from cellblock.medical.views import clinical_forms
+from cellblock.medical.views.clinical_forms import VITAL_FIELDS, vitals_from
 from cellblock.medical.views.common import (
     BAD_DATE,
-    BAD_NUMBER,
     BAD_TIME,
+    CHOOSE_PROVIDER,
+    CHOOSE_WITNESS,
     ENCOUNTER_TONE,
     INJURY_TONE,
+    booking_held_here,
     clinical_access_of,
     facility_for,
     field_errors,
+    form_state,
     fragment,
     local_value,
     me,
@@ -82,9 +88,11 @@ from cellblock.medical.views.common import (
     parse_date,
     parse_local,
     posted,
+    posted_about,
     private,
     problem_text,
     require_perm_at,
+    run_then_redirect,
     safe_next,
     staff_at,
     staff_named,
@@ -110,13 +118,8 @@ INJURY_RECORDED = "Injury recorded."
 INJURY_UPDATED = "Injury updated: {status}."
 CHOOSE_PERSON = "choose the person: type a booking number and pick from the list."
 NOT_HELD_HERE = "is not a booking held here."
-CHOOSE_PROVIDER = "choose the provider from the medical staff here."
-CHOOSE_WITNESS = "choose the witness from the staff here."
 INCOMPLETE = "Choose the person and the provider to see what scheduling would run into."
 NO_WARNING = "No refusal or staff conflict stands in the way of this provider."
-# Whole numbers among the vital signs (temperature has a decimal point).
-WHOLE_VITALS = ("systolic", "diastolic", "pulse", "respiration", "spo2", "pain")
-VITAL_FIELDS = (*WHOLE_VITALS[:4], "temperature_c", *WHOLE_VITALS[4:])
 SCHEDULE_FIELDS = (
     "booking", "provider", "kind", "scheduled_for", "place", "place_detail", "reason",
     "sick_call",
@@ -124,20 +127,6 @@ SCHEDULE_FIELDS = (
 
 
 # --- Scheduling ---------------------------------------------------------------------------
-
-
-def _booking_here(request: HttpRequest, facility: Facility, text: str) -> Booking | None:
-    # What the list offers is "Name · NUMBER": the number is the last word.
-    number = text.strip().split(" ")[-1] if text.strip() else ""
-    if not number:
-        return None
-    try:
-        booking = booking_get_for_user(me(request), number)
-    except NotFound:
-        return None
-    if booking.facility_id != facility.pk or booking.status not in OPEN_STATUSES:
-        return None
-    return booking
 
 
 def _sick_call_here(request: HttpRequest, value: str) -> SickCall | None:
@@ -160,7 +149,7 @@ def _read(request: HttpRequest, facility: Facility, data: QueryDict) -> dict[str
     """The schedule form as sent: the values, what they name, and what is wrong with them."""
     form = {name: data.get(name, "").strip() for name in SCHEDULE_FIELDS}
     errors: dict[str, str] = {}
-    booking = _booking_here(request, facility, form["booking"])
+    booking = booking_held_here(request, facility, form["booking"])
     if form["booking"] and booking is None:
         errors["booking"] = f"Person {form['booking']} {NOT_HELD_HERE}"
     providers = staff_at(facility, Perm.CLINICAL_RECORD)
@@ -282,21 +271,12 @@ def encounter_check(request: HttpRequest) -> HttpResponse:
 # --- One encounter ------------------------------------------------------------------------
 
 
-def _warning_lines(encounter: Encounter, clinical: bool) -> list[dict[str, Any]]:
+def _warning_lines(encounter: Encounter, clinical: bool) -> list[SchedulingWarning]:
     """The warnings stored when it was scheduled; custody staff see the conflict only."""
-    lines = [w for w in encounter.warnings if isinstance(w, dict)]
+    lines = stored_warnings(encounter.warnings)
     if clinical:
         return lines
-    return [w for w in lines if w.get("code") == STAFF_VICTIM_CONFLICT]
-
-
-def _awaits_acknowledgement(encounter: Encounter) -> bool:
-    # An emergency may go ahead before the supervisor acknowledges: the form stays until then.
-    return (
-        encounter.conflict_id is not None
-        and encounter.acknowledged_at is None
-        and encounter.status != EncounterStatus.CANCELLED
-    )
+    return custody_warnings(lines)
 
 
 def _clinical_part(encounter: Encounter) -> dict[str, Any]:
@@ -339,7 +319,8 @@ def _context(
     is_open = booking.status in OPEN_STATUSES
     can_do = {
         "acknowledge": Perm.MEDICAL_CONFLICT_ACKNOWLEDGE in perms
-        and _awaits_acknowledgement(encounter) and encounter.provider_id != user.pk,
+        # An emergency may go ahead first: the form stays until a supervisor acknowledges.
+        and awaits_acknowledgement(encounter) and encounter.provider_id != user.pk,
         "start": record and is_open and (
             status == EncounterStatus.SCHEDULED
             or (status == EncounterStatus.AWAITING_ACKNOWLEDGEMENT
@@ -361,7 +342,7 @@ def _context(
         "facility": facility,
         "tz": facility.timezone,
         "tone": ENCOUNTER_TONE.get(status, "muted"),
-        "awaits_acknowledgement": _awaits_acknowledgement(encounter),
+        "awaits_acknowledgement": awaits_acknowledgement(encounter),
         "warning_lines": _warning_lines(encounter, clinical),
         "victim_code": STAFF_VICTIM_CONFLICT,
         "door_events": list(encounter.door_events.select_related("operated_by").order_by("at")),
@@ -376,11 +357,7 @@ def _context(
         "injury_statuses": InjuryStatus.choices,
         "vital_fields": VITAL_FIELDS,
         "today": local_value(clock.now(), facility)[:10],
-        "action": action,
-        "form": form or {},
-        "forms": {action: form or {}} if action else {},
-        "errors": {action: errors or {}} if action else {},
-        "error": error,
+        **form_state(action, form, errors, error),
         "self_url": reverse("medical:encounter", args=[encounter.public_id]),
         "record_url": reverse("medical:record", args=[booking.booking_number]),
     }
@@ -405,34 +382,45 @@ def _act(
     request: HttpRequest,
     encounter: Encounter,
     action: str,
-    run: Callable[[], _T],
+    run: Callable[[dict[str, str]], _T],
     note: Callable[[_T], str],
     form: dict[str, str] | None = None,
 ) -> HttpResponse:
-    """Run the service's step: refused, the page comes back with the form as typed and the
-    messages beside its fields; done, back to the page with ``note`` on what was done."""
-    form = form if form is not None else posted(request)
-    try:
-        done = run()
-    except DomainError as exc:
-        fresh = encounter_get_for_user(me(request), encounter.public_id)
-        return _render(
-            request, fresh, status=exc.status, action=action, form=form,
-            errors=field_errors(exc), error=problem_text(exc),
-        )  # fmt: skip
-    messages.success(request, note(done))
-    return redirect(safe_next(request, reverse("medical:encounter", args=[encounter.public_id])))
+    """Run the service's step on the form as posted (or as ``form`` already read it).
+
+    Refused, the page comes back with the form as typed and the messages beside its
+    fields; done, back to the page (or where it was posted from) with ``note``.
+    """
+    typed = form if form is not None else posted(request)
+    return run_then_redirect(
+        request, lambda: run(typed), note,
+        done_url=safe_next(request, reverse("medical:encounter", args=[encounter.public_id])),
+        # Drawn from the encounter as it stands: the refused step changed nothing.
+        refused=lambda exc: _refused(
+            request, encounter_get_for_user(me(request), encounter.public_id), action, typed, exc
+        ),
+    )  # fmt: skip
 
 
-def _refused_form(
+def _refused(
+    request: HttpRequest,
+    encounter: Encounter,
+    action: str,
+    form: dict[str, str],
+    exc: DomainError,
+) -> HttpResponse:
+    return _render(
+        request, encounter, status=exc.status, action=action, form=form,
+        errors=field_errors(exc), error=problem_text(exc),
+    )  # fmt: skip
+
+
+def _invalid(
     request: HttpRequest, encounter: Encounter, action: str, errors: dict[str, list[str]]
 ) -> HttpResponse:
     """A form the page itself finds wrong (a witness not chosen, a number not a number)."""
     exc = ValidationFailed.for_fields(errors)
-    return _render(
-        request, encounter, status=400, action=action, form=posted(request),
-        errors=field_errors(exc), error=problem_text(exc),
-    )  # fmt: skip
+    return _refused(request, encounter, action, posted(request), exc)
 
 
 def _encounter_for(request: HttpRequest, encounter_id: uuid.UUID, perm: Perm) -> Encounter:
@@ -446,16 +434,14 @@ def _encounter_for(request: HttpRequest, encounter_id: uuid.UUID, perm: Perm) ->
 def acknowledge(request: HttpRequest, encounter_id: uuid.UUID) -> HttpResponse:
     """A supervisor lets the encounter go ahead with the person's alleged victim as provider."""
     encounter = _encounter_for(request, encounter_id, Perm.MEDICAL_CONFLICT_ACKNOWLEDGE)
-    form = posted(request)
     return _act(
         request, encounter, "acknowledge",
-        lambda: encounter_acknowledge(
+        lambda form: encounter_acknowledge(
             actor=me(request), encounter=encounter, note=form.get("note", "")
         ),
         lambda done: ACKNOWLEDGED.format(
             person=done.booking.person.full_name, provider=name_of(done.provider)
         ),
-        form,
     )  # fmt: skip
 
 
@@ -465,7 +451,7 @@ def start(request: HttpRequest, encounter_id: uuid.UUID) -> HttpResponse:
     encounter = _encounter_for(request, encounter_id, Perm.CLINICAL_RECORD)
     return _act(
         request, encounter, "start",
-        lambda: encounter_start(actor=me(request), encounter=encounter), lambda _: STARTED,
+        lambda _: encounter_start(actor=me(request), encounter=encounter), lambda _: STARTED,
     )  # fmt: skip
 
 
@@ -478,10 +464,10 @@ def complete(request: HttpRequest, encounter_id: uuid.UUID) -> HttpResponse:
     try:
         due = parse_date(form.get("follow_up_due", ""))
     except ValueError:
-        return _refused_form(request, encounter, "complete", {"follow_up_due": [BAD_DATE]})
+        return _invalid(request, encounter, "complete", {"follow_up_due": [BAD_DATE]})
     return _act(
         request, encounter, "complete",
-        lambda: encounter_complete(
+        lambda form: encounter_complete(
             actor=me(request), encounter=encounter, findings=form.get("findings", ""),
             treatment=form.get("treatment", ""), follow_up=form.get("follow_up", ""),
             follow_up_due=due,
@@ -494,13 +480,12 @@ def complete(request: HttpRequest, encounter_id: uuid.UUID) -> HttpResponse:
 @requires(Perm.CLINICAL_RECORD)
 def cancel(request: HttpRequest, encounter_id: uuid.UUID) -> HttpResponse:
     encounter = _encounter_for(request, encounter_id, Perm.CLINICAL_RECORD)
-    form = posted(request)
     return _act(
         request, encounter, "cancel",
-        lambda: encounter_cancel(
+        lambda form: encounter_cancel(
             actor=me(request), encounter=encounter, reason=form.get("reason", "")
         ),
-        lambda _: CANCELLED, form,
+        lambda _: CANCELLED,
     )  # fmt: skip
 
 
@@ -517,10 +502,10 @@ def refuse(request: HttpRequest, encounter_id: uuid.UUID) -> HttpResponse:
     form = posted(request)
     witness = witness_from(encounter.booking.facility, user, form.get("witness", ""))
     if witness is None:
-        return _refused_form(request, encounter, "refuse", {"witness": [CHOOSE_WITNESS]})
+        return _invalid(request, encounter, "refuse", {"witness": [CHOOSE_WITNESS]})
     return _act(
         request, encounter, "refuse",
-        lambda: encounter_refuse(
+        lambda form: encounter_refuse(
             actor=user, encounter=encounter, witness=witness,
             statement=form.get("statement", ""), person_signed=form.get("person_signed") == "1",
         ),
@@ -532,30 +517,13 @@ def refuse(request: HttpRequest, encounter_id: uuid.UUID) -> HttpResponse:
 @requires(Perm.CLINICAL_RECORD)
 def note_add(request: HttpRequest, encounter_id: uuid.UUID) -> HttpResponse:
     encounter = _encounter_for(request, encounter_id, Perm.CLINICAL_RECORD)
-    form = posted(request)
     return _act(
         request, encounter, "note",
-        lambda: clinical_note_add(
-            actor=me(request), booking=encounter.booking, text=form.get("text", ""),
-            encounter=encounter,
+        lambda form: clinical_forms.note_add(
+            actor=me(request), booking=encounter.booking, form=form, encounter=encounter
         ),
-        lambda _: NOTE_ADDED, form,
+        lambda _: NOTE_ADDED,
     )  # fmt: skip
-
-
-def vitals_from(form: dict[str, str]) -> tuple[dict[str, Any], dict[str, list[str]]]:
-    """The vital signs typed in, as numbers; a field that is not a number is named."""
-    values: dict[str, Any] = {}
-    errors: dict[str, list[str]] = {}
-    for name in VITAL_FIELDS:
-        text = form.get(name, "").strip().replace(",", ".")
-        if not text:
-            continue
-        try:
-            values[name] = Decimal(text) if name == "temperature_c" else int(text)
-        except (ValueError, InvalidOperation):
-            errors[name] = [BAD_NUMBER]
-    return values, errors
 
 
 @require_POST
@@ -564,10 +532,10 @@ def vitals(request: HttpRequest, encounter_id: uuid.UUID) -> HttpResponse:
     encounter = _encounter_for(request, encounter_id, Perm.CLINICAL_RECORD)
     values, errors = vitals_from(posted(request))
     if errors:
-        return _refused_form(request, encounter, "vitals", errors)
+        return _invalid(request, encounter, "vitals", errors)
     return _act(
         request, encounter, "vitals",
-        lambda: vitals_record(
+        lambda _: vitals_record(
             actor=me(request), booking=encounter.booking, encounter=encounter, **values
         ),
         lambda _: VITALS_RECORDED,
@@ -579,15 +547,12 @@ def vitals(request: HttpRequest, encounter_id: uuid.UUID) -> HttpResponse:
 def injury_new(request: HttpRequest, encounter_id: uuid.UUID) -> HttpResponse:
     """An injury seen in this encounter."""
     encounter = _encounter_for(request, encounter_id, Perm.CLINICAL_RECORD)
-    form = posted(request)
     return _act(
         request, encounter, "injury",
-        lambda: injury_record(
-            actor=me(request), booking=encounter.booking, location=form.get("location", ""),
-            description=form.get("description", ""),
-            status=form.get("status", "") or InjuryStatus.UNTREATED, encounter=encounter,
+        lambda form: clinical_forms.injury_add(
+            actor=me(request), booking=encounter.booking, form=form, encounter=encounter
         ),
-        lambda _: INJURY_RECORDED, form,
+        lambda _: INJURY_RECORDED,
     )  # fmt: skip
 
 
@@ -599,13 +564,13 @@ def injury_status(
     """How an injury stands now, as seen in this encounter."""
     encounter = _encounter_for(request, encounter_id, Perm.CLINICAL_RECORD)
     injury = injury_get_for_user(me(request), injury_id)
-    form = {**posted(request), "injury": str(injury.public_id)}
     return _act(
         request, encounter, "injury_status",
-        lambda: injury_update(
-            actor=me(request), injury=injury, status=form.get("status", ""), encounter=encounter
+        lambda form: clinical_forms.injury_status_set(
+            actor=me(request), injury=injury, form=form, encounter=encounter
         ),
-        lambda done: INJURY_UPDATED.format(status=done.get_status_display().lower()), form,
+        lambda done: INJURY_UPDATED.format(status=done.get_status_display().lower()),
+        posted_about(request, "injury", injury.public_id),
     )  # fmt: skip
 
 

@@ -13,14 +13,12 @@ one goes back to its section of the record.
 
 from __future__ import annotations
 
-import datetime as dt
 import uuid
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import redirect, render
+from django.shortcuts import render
 from django.urls import path, reverse
 from django.views.decorators.http import require_GET, require_POST
 
@@ -37,11 +35,13 @@ from cellblock.medical.models import (
     CareAlert,
     CareAlertKind,
     ConsentDecision,
+    ConsentRecord,
     ConsentScope,
+    Injury,
     InjuryStatus,
     ReceivingScreening,
 )
-from cellblock.medical.selectors.care import CARE_ALERT_TONE
+from cellblock.medical.selectors.care import CARE_ALERT_TONE, in_force
 from cellblock.medical.selectors.record import (
     MedicalRecord,
     care_alert_get_for_user,
@@ -51,32 +51,35 @@ from cellblock.medical.selectors.record import (
 )
 from cellblock.medical.services.care_alerts import care_alert_end, care_alert_set
 from cellblock.medical.services.consent import consent_record, consent_withdraw
-from cellblock.medical.services.encounters import (
-    clinical_note_add,
-    injury_record,
-    injury_update,
-    vitals_record,
-)
+from cellblock.medical.services.encounters import vitals_record
+from cellblock.medical.views import clinical_forms
+from cellblock.medical.views.clinical_forms import VITAL_FIELDS, vitals_from
 from cellblock.medical.views.common import (
     BAD_TIME,
+    CHOOSE_PROVIDER,
+    CHOOSE_WITNESS,
     ENCOUNTER_TONE,
     INJURY_TONE,
     SICK_CALL_TONE,
     URGENCY_TONE,
     can,
     field_errors,
+    form_state,
     me,
     parse_local,
     posted,
+    posted_about,
     private,
     problem_text,
     require_perm_at,
+    run_then_redirect,
     staff_at,
     staff_named,
 )
-from cellblock.medical.views.encounters import VITAL_FIELDS, vitals_from
 
 _T = TypeVar("_T")
+# The parts of the record its forms reach by their own id rather than the booking number.
+_ById = Injury | ConsentRecord | CareAlert
 
 PAGE = "medical/record.html"
 DENIED_PAGE = "medical/record_denied.html"
@@ -88,8 +91,6 @@ CONSENT_RECORDED = "{decision} recorded for {person}."
 CONSENT_WITHDRAWN = "The record no longer stands: withdrawn."
 ALERT_SET = "Care alert set for {person}: {kind}. Custody staff see the instruction."
 ALERT_ENDED = "Care alert ended: {kind}."
-CHOOSE_WITNESS = "choose the witness from the staff here."
-CHOOSE_PROVIDER = "choose the provider from the medical staff here."
 # Screening answers as the record shows them.
 ANSWER_WORDS = {True: "Yes", False: "No", "": "—"}
 LOCATION_ORDER = {value: n for n, value in enumerate(BodyLocation.values)}
@@ -111,14 +112,6 @@ def _answers(screening: ReceivingScreening) -> list[tuple[str, str, str]]:
             word = str(value) or "—"
         shown.append((question.key, question.label, word))
     return shown
-
-
-def _alert_in_force(alert: CareAlert, now: dt.datetime) -> bool:
-    return (
-        alert.ended_at is None
-        and alert.set_at <= now
-        and (alert.until is None or alert.until > now)
-    )
 
 
 def _context(
@@ -145,11 +138,9 @@ def _context(
         "access": record.access,
         "screenings": [(s, _answers(s)) for s in reversed(record.screenings)],
         "alerts_in_force": [
-            (a, CARE_ALERT_TONE.get(a.kind, "info"))
-            for a in record.care_alerts
-            if _alert_in_force(a, now)
+            (a, CARE_ALERT_TONE.get(a.kind, "info")) for a in record.care_alerts if in_force(a, now)
         ],
-        "alerts_past": [a for a in record.care_alerts if not _alert_in_force(a, now)],
+        "alerts_past": [a for a in record.care_alerts if not in_force(a, now)],
         "injuries": [(i, INJURY_TONE.get(i.status, "muted")) for i in injuries],
         "encounters": [(e, ENCOUNTER_TONE.get(e.status, "muted")) for e in record.encounters],
         "loose_notes": [n for n in record.notes if n.encounter_id is None],
@@ -169,11 +160,7 @@ def _context(
         "scopes": ConsentScope.choices,
         "alert_kinds": CareAlertKind.choices,
         "levels": ObservationLevel.choices,
-        "action": action,
-        "form": form or {},
-        "forms": {action: form or {}} if action else {},
-        "errors": {action: errors or {}} if action else {},
-        "error": error,
+        **form_state(action, form, errors, error),
     }
 
 
@@ -218,19 +205,20 @@ def _act(
     booking: Booking,
     action: str,
     section: str,
-    run: Callable[[], _T],
+    run: Callable[[dict[str, str]], _T],
     note: Callable[[_T], str],
     form: dict[str, str] | None = None,
 ) -> HttpResponse:
-    """Run the service: refused, the record comes back with the form as typed; done, back to
-    the section of the record with ``note`` on what was recorded."""
-    form = form if form is not None else posted(request)
-    try:
-        done = run()
-    except DomainError as exc:
-        return _refused(request, booking, action, form, exc)
-    messages.success(request, note(done))
-    return redirect(_record_url(booking, section))
+    """Run the service on the form as posted (or as ``form`` already read it).
+
+    Refused, the record comes back with the form as typed; done, back to the
+    section of the record with ``note`` on what was recorded.
+    """
+    typed = form if form is not None else posted(request)
+    return run_then_redirect(
+        request, lambda: run(typed), note, done_url=_record_url(booking, section),
+        refused=lambda exc: _refused(request, booking, action, typed, exc),
+    )  # fmt: skip
 
 
 def _refused(
@@ -250,15 +238,20 @@ def _invalid(
     return _refused(request, booking, action, posted(request), ValidationFailed.for_fields(errors))
 
 
+def _booking_of(request: HttpRequest, item: _ById) -> Booking:
+    """The booking of a record reached by its id, where the user records clinical care."""
+    require_perm_at(request, Perm.CLINICAL_RECORD, item.booking.facility_id)
+    return item.booking
+
+
 @require_POST
 @requires(Perm.CLINICAL_RECORD)
 def note_add(request: HttpRequest, booking_number: str) -> HttpResponse:
     booking = _booking(request, booking_number, Perm.CLINICAL_RECORD)
-    form = posted(request)
     return _act(
         request, booking, "note", "notes",
-        lambda: clinical_note_add(actor=me(request), booking=booking, text=form.get("text", "")),
-        lambda _: NOTE_ADDED.format(person=booking.person.full_name), form,
+        lambda form: clinical_forms.note_add(actor=me(request), booking=booking, form=form),
+        lambda _: NOTE_ADDED.format(person=booking.person.full_name),
     )  # fmt: skip
 
 
@@ -271,7 +264,7 @@ def vitals(request: HttpRequest, booking_number: str) -> HttpResponse:
         return _invalid(request, booking, "vitals", errors)
     return _act(
         request, booking, "vitals", "vitals",
-        lambda: vitals_record(actor=me(request), booking=booking, **values),
+        lambda _: vitals_record(actor=me(request), booking=booking, **values),
         lambda _: VITALS_RECORDED.format(person=booking.person.full_name),
     )  # fmt: skip
 
@@ -280,15 +273,10 @@ def vitals(request: HttpRequest, booking_number: str) -> HttpResponse:
 @requires(Perm.CLINICAL_RECORD)
 def injury_new(request: HttpRequest, booking_number: str) -> HttpResponse:
     booking = _booking(request, booking_number, Perm.CLINICAL_RECORD)
-    form = posted(request)
     return _act(
         request, booking, "injury", "injuries",
-        lambda: injury_record(
-            actor=me(request), booking=booking, location=form.get("location", ""),
-            description=form.get("description", ""),
-            status=form.get("status", "") or InjuryStatus.UNTREATED,
-        ),
-        lambda done: INJURY_RECORDED.format(location=done.get_location_display().lower()), form,
+        lambda form: clinical_forms.injury_add(actor=me(request), booking=booking, form=form),
+        lambda done: INJURY_RECORDED.format(location=done.get_location_display().lower()),
     )  # fmt: skip
 
 
@@ -296,17 +284,14 @@ def injury_new(request: HttpRequest, booking_number: str) -> HttpResponse:
 @requires(Perm.CLINICAL_RECORD)
 def injury_status(request: HttpRequest, injury_id: uuid.UUID) -> HttpResponse:
     injury = injury_get_for_user(me(request), injury_id)
-    booking = injury.booking
-    require_perm_at(request, Perm.CLINICAL_RECORD, booking.facility_id)
-    form = {**posted(request), "injury": str(injury.public_id)}
     return _act(
-        request, booking, "injury_status", "injuries",
-        lambda: injury_update(actor=me(request), injury=injury, status=form.get("status", "")),
+        request, _booking_of(request, injury), "injury_status", "injuries",
+        lambda form: clinical_forms.injury_status_set(actor=me(request), injury=injury, form=form),
         lambda done: INJURY_UPDATED.format(
             location=done.get_location_display().lower(),
             status=done.get_status_display().lower(),
         ),
-        form,
+        posted_about(request, "injury", injury.public_id),
     )  # fmt: skip
 
 
@@ -335,7 +320,7 @@ def consent_new(request: HttpRequest, booking_number: str) -> HttpResponse:
         return _invalid(request, booking, "consent", errors)
     return _act(
         request, booking, "consent", "consents",
-        lambda: consent_record(
+        lambda form: consent_record(
             actor=user, booking=booking, decision=form.get("decision", ""),
             scope=form.get("scope", ""), treatment=form.get("treatment", ""),
             except_provider=except_provider, statement=form.get("statement", ""),
@@ -353,13 +338,12 @@ def consent_new(request: HttpRequest, booking_number: str) -> HttpResponse:
 @requires(Perm.CLINICAL_RECORD)
 def consent_end(request: HttpRequest, consent_id: uuid.UUID) -> HttpResponse:
     consent = consent_get_for_user(me(request), consent_id)
-    booking = consent.booking
-    require_perm_at(request, Perm.CLINICAL_RECORD, booking.facility_id)
-    form = {**posted(request), "consent": str(consent.public_id)}
     return _act(
-        request, booking, "consent_withdraw", "consents",
-        lambda: consent_withdraw(actor=me(request), record=consent, reason=form.get("reason", "")),
-        lambda _: CONSENT_WITHDRAWN, form,
+        request, _booking_of(request, consent), "consent_withdraw", "consents",
+        lambda form: consent_withdraw(
+            actor=me(request), record=consent, reason=form.get("reason", "")
+        ),
+        lambda _: CONSENT_WITHDRAWN, posted_about(request, "consent", consent.public_id),
     )  # fmt: skip
 
 
@@ -375,7 +359,7 @@ def care_alert_new(request: HttpRequest, booking_number: str) -> HttpResponse:
         return _invalid(request, booking, "care_alert", {"until": [BAD_TIME]})
     return _act(
         request, booking, "care_alert", "care-alerts",
-        lambda: care_alert_set(
+        lambda form: care_alert_set(
             actor=me(request), booking=booking, kind=form.get("kind", ""),
             instruction=form.get("instruction", ""), level=form.get("level", ""), until=until,
         ),
@@ -390,13 +374,11 @@ def care_alert_new(request: HttpRequest, booking_number: str) -> HttpResponse:
 @requires(Perm.CLINICAL_RECORD)
 def care_alert_stop(request: HttpRequest, alert_id: uuid.UUID) -> HttpResponse:
     alert = care_alert_get_for_user(me(request), alert_id)
-    booking = alert.booking
-    require_perm_at(request, Perm.CLINICAL_RECORD, booking.facility_id)
-    form = {**posted(request), "alert": str(alert.public_id)}
     return _act(
-        request, booking, "care_alert_end", "care-alerts",
-        lambda: care_alert_end(actor=me(request), alert=alert, reason=form.get("reason", "")),
-        lambda _: ALERT_ENDED.format(kind=alert.get_kind_display().lower()), form,
+        request, _booking_of(request, alert), "care_alert_end", "care-alerts",
+        lambda form: care_alert_end(actor=me(request), alert=alert, reason=form.get("reason", "")),
+        lambda _: ALERT_ENDED.format(kind=alert.get_kind_display().lower()),
+        posted_about(request, "alert", alert.public_id),
     )  # fmt: skip
 
 

@@ -30,6 +30,7 @@ from cellblock.medical.services.screening import screening_record
 from cellblock.medical.views.common import (
     field_errors,
     me,
+    posted,
     private,
     problem_text,
     require_perm_at,
@@ -136,14 +137,6 @@ def _context(
     }
 
 
-def _form(request: HttpRequest) -> dict[str, str]:
-    return {
-        name: (request.POST.get(name) or "").strip()
-        for name in request.POST
-        if name != "csrfmiddlewaretoken"
-    }
-
-
 @require_http_methods(["GET", "POST"])
 @requires(Perm.CLINICAL_RECORD)
 def screening(request: HttpRequest, booking_number: str) -> HttpResponse:
@@ -154,7 +147,7 @@ def screening(request: HttpRequest, booking_number: str) -> HttpResponse:
     if request.method != "POST":
         form = {"next": request.GET.get("next", "")}
         return private(render(request, PAGE, _context(booking, form, {})))
-    form = _form(request)
+    form = posted(request)
     try:
         recorded = screening_record(
             actor=user, booking=booking, answers=answers_from(form),

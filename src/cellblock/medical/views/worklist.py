@@ -24,11 +24,10 @@ from django.shortcuts import redirect, render
 from django.urls import path, reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from cellblock.booking.models import OPEN_STATUSES, Booking
-from cellblock.booking.selectors import booking_get_for_user
+from cellblock.booking.models import OPEN_STATUSES
 from cellblock.core import clock
 from cellblock.core.access import requires
-from cellblock.core.errors import DomainError, NotFound
+from cellblock.core.errors import DomainError
 from cellblock.core.roles import Perm
 from cellblock.facilities.models import Facility
 from cellblock.housing.board import people_to_move
@@ -55,6 +54,7 @@ from cellblock.medical.views.common import (
     ENCOUNTER_TONE,
     SICK_CALL_TONE,
     URGENCY_TONE,
+    booking_held_here,
     can,
     facility_for,
     field_errors,
@@ -171,20 +171,6 @@ def worklist(request: HttpRequest) -> HttpResponse:
 # --- Sick calls ---------------------------------------------------------------------------
 
 
-def _booking_here(request: HttpRequest, facility: Facility, text: str) -> Booking | None:
-    # The list offers "Name · NUMBER": the number is the last word.
-    number = text.strip().split(" ")[-1] if text.strip() else ""
-    if not number:
-        return None
-    try:
-        booking = booking_get_for_user(me(request), number)
-    except NotFound:
-        return None
-    if booking.facility_id != facility.pk or booking.status not in OPEN_STATUSES:
-        return None
-    return booking
-
-
 def _sick_call_context(
     facility: Facility, form: dict[str, str], errors: dict[str, str], refused: str = ""
 ) -> dict[str, Any]:
@@ -212,7 +198,7 @@ def sick_call_new(request: HttpRequest) -> HttpResponse:
         }  # fmt: skip
         return private(render(request, SICK_CALL_PAGE, _sick_call_context(facility, form, {})))
     form = posted(request)
-    booking = _booking_here(request, facility, form.get("booking", ""))
+    booking = booking_held_here(request, facility, form.get("booking", ""))
     if booking is None:
         number = form.get("booking", "")
         error = NOT_HELD_HERE.format(number=number) if number else CHOOSE_PERSON

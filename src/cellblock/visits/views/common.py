@@ -5,7 +5,6 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 from typing import Any, cast
-from zoneinfo import ZoneInfo
 
 from django.http import HttpRequest, HttpResponse
 from django.utils.cache import patch_vary_headers
@@ -15,6 +14,12 @@ from cellblock.accounts.models import User
 from cellblock.core.access import MISSING_ROLE, user_has_perm
 from cellblock.core.errors import DomainError, NotFound, PermissionDenied
 from cellblock.core.facility_scope import current_facility
+
+# Shared with the medical pages; imported from here by the visit views.
+from cellblock.core.page_forms import field_errors as field_errors
+from cellblock.core.page_forms import local_value as local_value
+from cellblock.core.page_forms import parse_local as parse_local
+from cellblock.core.page_forms import posted as posted
 from cellblock.core.roles import Perm
 from cellblock.facilities.models import Facility
 from cellblock.visits import rules
@@ -34,8 +39,6 @@ STATUS_TONE: dict[str, str] = {
     VisitStatus.CANCELLED: "muted",
     VisitStatus.NO_SHOW: "muted",
 }
-# What an <input type="datetime-local"> sends and shows: the facility's wall clock.
-DATETIME_LOCAL = "%Y-%m-%dT%H:%M"
 
 
 def me(request: HttpRequest) -> User:
@@ -72,38 +75,11 @@ def fragment(response: HttpResponse) -> HttpResponse:
     return response
 
 
-def local_value(moment: dt.datetime | None, facility: Facility) -> str:
-    """``moment`` as a datetime-local field shows it (the facility's wall clock)."""
-    if moment is None:
-        return ""
-    return moment.astimezone(ZoneInfo(facility.timezone)).strftime(DATETIME_LOCAL)
-
-
-def parse_local(value: str, facility: Facility) -> dt.datetime | None:
-    """A datetime-local field as an aware moment in the facility's zone; "" is None.
-
-    Raises ``ValueError`` for text that is not a date and time.
-    """
-    value = value.strip()
-    if not value:
-        return None
-    moment = dt.datetime.fromisoformat(value)
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=ZoneInfo(facility.timezone))
-    return moment
-
-
 def parse_date(value: str) -> dt.date | None:
     try:
         return dt.date.fromisoformat(value.strip()) if value.strip() else None
     except ValueError:
         return None
-
-
-def field_errors(exc: DomainError) -> dict[str, str]:
-    """A service's field messages, one line per field, for the form to show beside each."""
-    fields: dict[str, list[str]] = exc.extra.get("fields", {}) if exc.extra else {}
-    return {name: " ".join(messages) for name, messages in fields.items()}
 
 
 # Field messages that read on from the field's name ("Reason is required ...").
@@ -124,15 +100,6 @@ def problem_text(exc: DomainError) -> str:
     return " ".join(
         field_sentence(name, message) for name, messages in fields.items() for message in messages
     )
-
-
-def posted(request: HttpRequest) -> dict[str, str]:
-    """What a form sent, each value trimmed (the CSRF token left out)."""
-    return {
-        name: (request.POST.get(name) or "").strip()
-        for name in request.POST
-        if name != "csrfmiddlewaretoken"
-    }
 
 
 def safe_next(request: HttpRequest, fallback: str) -> str:
