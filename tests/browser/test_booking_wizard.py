@@ -146,7 +146,11 @@ def test_a_booking_from_the_person_to_the_signed_inventory(
     expect(page.get_by_role("status")).to_contain_text("Photo stored.")
     photo = page.get_by_test_id("current-photo")
     expect(photo).to_be_visible()
-    assert photo.evaluate("img => img.complete && img.naturalWidth > 0")
+    # Visible is not loaded: wait until the browser has decoded the stored image.
+    page.wait_for_function(
+        "() => { const img = document.querySelector('[data-testid=current-photo]');"
+        " return img !== null && img.complete && img.naturalWidth > 0; }"
+    )
 
     # Property: an item taken, one issued, then the signature.
     page.get_by_role("link", name=re.compile("Next: Property")).click()
