@@ -74,7 +74,9 @@ def _book(site, given, born=None):
     person = person_create(
         actor=None, facility=None, given_name=given, family_name="Test", date_of_birth=born
     )
-    return booking_open(actor=None, facility=site.facility, person=person, source="arrest")
+    booking = booking_open(actor=None, facility=site.facility, person=person, source="arrest")
+    # Screened at intake: these tests are about where people may sleep.
+    return ready_for_bed(booking)
 
 
 def _bed(cell, code="B1"):
@@ -85,9 +87,7 @@ def _bed(cell, code="B1"):
 def cellmates(site, supervisor, clock):
     """Zabuza and Haku share cell A1-1."""
     zabuza, haku = _book(site, "Zabuza"), _book(site, "Haku")
-    ready_for_bed(zabuza)
     bed_assign(actor=supervisor, booking=zabuza, bed=_bed(site.cells[0], "B1"))
-    ready_for_bed(haku)
     bed_assign(actor=supervisor, booking=haku, bed=_bed(site.cells[0], "B2"))
     return zabuza, haku
 
@@ -139,9 +139,7 @@ def test_a_cell_order_between_neighbours_raises_nothing_but_a_unit_order_does(
     site, cleo, supervisor, clock
 ):
     zabuza, haku = _book(site, "Zabuza"), _book(site, "Haku")
-    ready_for_bed(zabuza)
     bed_assign(actor=supervisor, booking=zabuza, bed=_bed(site.cells[0]))
-    ready_for_bed(haku)
     bed_assign(actor=supervisor, booking=haku, bed=_bed(site.cells[1]))
 
     order = _keep_apart(cleo, site, zabuza, haku, scope="cell")
@@ -157,7 +155,6 @@ def test_moving_one_of_them_clears_both_alerts(site, cleo, supervisor, cellmates
     _keep_apart(cleo, site, zabuza, haku)
     clock.shift(HOUR)
 
-    ready_for_bed(haku)
     bed_assign(actor=supervisor, booking=haku, bed=_bed(site.cells[1]))
 
     assert _open(zabuza, haku) == []
@@ -175,18 +172,14 @@ def test_moving_someone_in_with_a_person_they_must_avoid_is_refused_and_alerts_i
     site, cleo, supervisor, commander, clock
 ):
     zabuza, haku = _book(site, "Zabuza"), _book(site, "Haku")
-    ready_for_bed(zabuza)
     bed_assign(actor=supervisor, booking=zabuza, bed=_bed(site.cells[0]))
-    ready_for_bed(haku)
     bed_assign(actor=supervisor, booking=haku, bed=_bed(site.cells[1]))
     _keep_apart(cleo, site, zabuza, haku)
     assert _open(zabuza, haku) == []
 
-    ready_for_bed(haku)
     with pytest.raises(Conflict) as refused:
         bed_assign(actor=supervisor, booking=haku, bed=_bed(site.cells[0], "B2"))
     assert refused.value.code == "housing_rule"
-    ready_for_bed(haku)
     bed_assign(
         actor=commander, booking=haku, bed=_bed(site.cells[0], "B2"),
         override_reason="Only cell with a working door tonight.",
@@ -235,9 +228,7 @@ def test_the_sweep_raises_the_alerts_of_an_order_when_it_starts(site, cleo, cell
 
 def test_a_group_order_alerts_when_a_member_shares_the_unit(site, cleo, supervisor, clock):
     jiraiya, itachi = _book(site, "Jiraiya"), _book(site, "Itachi")
-    ready_for_bed(jiraiya)
     bed_assign(actor=supervisor, booking=jiraiya, bed=_bed(site.cells[0]))
-    ready_for_bed(itachi)
     bed_assign(actor=supervisor, booking=itachi, bed=_bed(site.cells[1]))
     akatsuki = security_group_create(
         actor=cleo, facility=site.facility, code="akatsuki", name="Akatsuki", kind="gang"
@@ -262,9 +253,7 @@ def test_a_group_order_alerts_when_a_member_shares_the_unit(site, cleo, supervis
 
 def test_a_juvenile_flag_on_someone_in_an_adult_unit_raises_an_alert(site, cleo, supervisor, clock):
     naruto, kakashi = _book(site, "Naruto"), _book(site, "Kakashi")
-    ready_for_bed(naruto)
     bed_assign(actor=supervisor, booking=naruto, bed=_bed(site.cells[0]))
-    ready_for_bed(kakashi)
     bed_assign(actor=supervisor, booking=kakashi, bed=_bed(site.cells[1]))
     assert _open(naruto, kakashi) == []
 
@@ -284,7 +273,6 @@ def test_a_juvenile_flag_on_someone_in_an_adult_unit_raises_an_alert(site, cleo,
 
 def test_housing_a_16_year_old_in_an_adult_unit_on_override_raises_an_alert(site, commander, clock):
     sasuke = _book(site, "Sasuke", born=dt.date(2009, 7, 23))
-    ready_for_bed(sasuke)
     bed_assign(
         actor=commander, booking=sasuke, bed=_bed(site.cells[0]),
         override_reason="No juvenile unit in this facility.",
@@ -301,14 +289,11 @@ def test_a_juvenile_in_a_mixed_unit_raises_nothing_until_an_adult_moves_in(
     cell = cell_create(actor=None, unit=unit, code="J1-1", beds=2)
     sasuke = _book(site, "Sasuke", born=dt.date(2009, 7, 23))
     kakashi = _book(site, "Kakashi", born=dt.date(1996, 9, 15))
-    ready_for_bed(sasuke)
     bed_assign(actor=supervisor, booking=sasuke, bed=_bed(cell, "B1"))
     assert _open(sasuke) == []
 
-    ready_for_bed(kakashi)
     with pytest.raises(Conflict):
         bed_assign(actor=supervisor, booking=kakashi, bed=_bed(cell, "B2"))
-    ready_for_bed(kakashi)
     bed_assign(
         actor=commander, booking=kakashi, bed=_bed(cell, "B2"),
         override_reason="Escorting officer stays in the cell.",
@@ -317,7 +302,6 @@ def test_a_juvenile_in_a_mixed_unit_raises_nothing_until_an_adult_moves_in(
         [(kakashi.booking_number, JUVENILE_WITH_ADULTS),
          (sasuke.booking_number, JUVENILE_WITH_ADULTS)]
     )  # fmt: skip
-    ready_for_bed(kakashi)
     bed_assign(actor=supervisor, booking=kakashi, bed=_bed(site.cells[0]))
     assert _open(sasuke, kakashi) == []
 
@@ -333,7 +317,6 @@ def _contain(cleo, booking, feature="chakra-suppression"):
 
 def test_a_containment_need_the_cell_lacks_raises_an_alert(site, cleo, supervisor, clock):
     kakashi = _book(site, "Kakashi")
-    ready_for_bed(kakashi)
     bed_assign(actor=supervisor, booking=kakashi, bed=_bed(site.cells[0]))
     _contain(cleo, kakashi)
     [alert] = HousingReview.objects.filter(booking=kakashi)
@@ -352,7 +335,6 @@ def test_a_compromised_feature_does_not_meet_the_need(site, cleo, supervisor, cl
         note="bar dented",
     )  # fmt: skip
     kakashi = _book(site, "Kakashi")
-    ready_for_bed(kakashi)
     bed_assign(actor=supervisor, booking=kakashi, bed=_bed(site.cells[0]))
     _contain(cleo, kakashi)
     assert _open(kakashi) == [(kakashi.booking_number, CONTAINMENT_MISSING)]
@@ -363,19 +345,16 @@ def test_a_cell_with_the_feature_working_meets_the_need_and_a_move_there_clears_
 ):
     cell_feature_set(actor=None, cell=site.cells[1], tag="chakra-suppression")
     kakashi = _book(site, "Kakashi")
-    ready_for_bed(kakashi)
     bed_assign(actor=supervisor, booking=kakashi, bed=_bed(site.cells[0]))
     _contain(cleo, kakashi)
     assert len(_open(kakashi)) == 1
 
-    ready_for_bed(kakashi)
     bed_assign(actor=supervisor, booking=kakashi, bed=_bed(site.cells[1]))
     assert _open(kakashi) == []
 
 
 def test_renewing_an_expired_containment_flag_keeps_the_one_alert(site, cleo, supervisor, clock):
     kakashi = _book(site, "Kakashi")
-    ready_for_bed(kakashi)
     bed_assign(actor=supervisor, booking=kakashi, bed=_bed(site.cells[0]))
     flag_set(
         actor=cleo, booking=kakashi, kind="containment", detail="chakra-suppression",
@@ -428,7 +407,6 @@ def test_rechecking_a_cell_costs_the_same_queries_however_many_share_it(
     big = cell_create(actor=None, unit=site.unit, code="A1-9", beds=8)
     people = [_book(site, f"Genin{n}") for n in range(8)]
     for n, booking in enumerate(people):
-        ready_for_bed(booking)
         bed_assign(actor=supervisor, booking=booking, bed=_bed(big, f"B{n + 1}"))
     # Some rules apply and their alerts are open already: a recheck changes nothing.
     _keep_apart(cleo, site, people[0], people[1])
@@ -448,7 +426,6 @@ def test_bars_marked_compromised_alert_the_person_who_needs_them(site, cleo, com
     kakashi = _book(site, "Kakashi")
     cell = site.cells[0]
     cell_feature_set(actor=commander, cell=cell, tag="chakra-suppression")
-    ready_for_bed(kakashi)
     bed_assign(actor=commander, booking=kakashi, bed=_bed(cell))
     flag_set(
         actor=cleo, booking=kakashi, kind="containment", detail="chakra-suppression",
