@@ -24,12 +24,14 @@ from cellblock.classification.api import router as classification_router
 from cellblock.compliance.api import router as compliance_router
 from cellblock.core.access import ApiRequires
 from cellblock.core.errors import DomainError, field_errors_from_django
+from cellblock.court.api import router as court_router
 from cellblock.custody.api import router as custody_router
 from cellblock.facilities.api import router as facilities_router
 from cellblock.housing.api import router as housing_router
 from cellblock.incidents.api import router as incidents_router
 from cellblock.medical.api import router as medical_router
 from cellblock.people.api import router as people_router
+from cellblock.release.api import router as release_router
 from cellblock.requests.api import router as requests_router
 from cellblock.visits.api import router as visits_router
 
@@ -61,6 +63,8 @@ api.add_router("/compliance", compliance_router, tags=["compliance"])
 api.add_router("/visits", visits_router, tags=["visits"])
 api.add_router("/requests", requests_router, tags=["requests"])
 api.add_router("/medical", medical_router, tags=["medical"])
+api.add_router("/court", court_router, tags=["court"])
+api.add_router("/releases", release_router, tags=["releases"])
 
 
 def _error(

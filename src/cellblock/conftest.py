@@ -156,6 +156,11 @@ def medic(staff_factory: Callable[..., User]) -> User:
 
 
 @pytest.fixture
+def court_clerk(staff_factory: Callable[..., User]) -> User:
+    return staff_factory("cal_court", Role.COURT)
+
+
+@pytest.fixture
 def visits_clerk(staff_factory: Callable[..., User]) -> User:
     return staff_factory("vic_visits", Role.VISITS)
 

@@ -66,6 +66,8 @@ INSTALLED_APPS = [
     "cellblock.visits",
     "cellblock.requests",
     "cellblock.medical",
+    "cellblock.court",
+    "cellblock.release",
     "cellblock.compliance",
     "cellblock.exchange",
     "cellblock.demo",

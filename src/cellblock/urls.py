@@ -18,6 +18,8 @@ urlpatterns = [
     path("incidents/", include("cellblock.incidents.urls")),
     path("requests/", include("cellblock.requests.urls")),
     path("medical/", include("cellblock.medical.urls")),
+    path("court/", include("cellblock.court.urls")),
+    path("releases/", include("cellblock.release.urls")),
     path("compliance/", include("cellblock.compliance.urls")),
     path("visits/", include("cellblock.visits.urls")),
     path("imports/", include("cellblock.exchange.urls")),

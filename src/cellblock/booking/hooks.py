@@ -12,6 +12,8 @@ Registering the same function twice keeps one (``ready()`` may run twice).
 - ``on_charge_added(fn)``: ``fn(actor=..., booking=..., charge=...)`` for every
   charge, at intake or later (classification keeps co-defendants apart and
   makes a reassessment due).
+- ``on_booking_released(fn)``: ``fn(actor=..., booking=...)`` once the booking is
+  released (housing gives up the bed, so the count and the board change at once).
 - ``on_date_of_birth_corrected(fn)``: ``fn(actor=..., booking=...)`` after the
   person's date of birth was corrected (classification sets, moves or lifts
   the juvenile flag).
@@ -36,6 +38,7 @@ class ChargeAdded(Protocol):
 
 _OPENED: list[BookingOpened] = []
 _BIRTH_CORRECTED: list[BookingOpened] = []
+_RELEASED: list[BookingOpened] = []
 _CHARGE_ADDED: list[ChargeAdded] = []
 
 
@@ -47,6 +50,15 @@ def _add(registry: list[Any], fn: Any) -> None:
 
 def on_booking_opened(fn: BookingOpened) -> None:
     _add(_OPENED, fn)
+
+
+def on_booking_released(fn: BookingOpened) -> None:
+    _add(_RELEASED, fn)
+
+
+def booking_released(*, actor: User | None, booking: Booking) -> None:
+    for fn in _RELEASED:
+        fn(actor=actor, booking=booking)
 
 
 def on_date_of_birth_corrected(fn: BookingOpened) -> None:

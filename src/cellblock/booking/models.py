@@ -42,12 +42,13 @@ class BookingSource(models.TextChoices):
 
 
 class ReleaseType(models.TextChoices):
+    """How a booking closed (release.Release says more).  A furlough keeps it open."""
+
     TIME_SERVED = "time_served", "Time served"
     BAIL = "bail", "Bail or bond"
     ACQUITTAL = "acquittal", "Acquittal or dismissal"
     TRANSFER = "transfer", "Transfer"
     ASSIGNMENT = "assignment", "Release to an assignment"
-    FURLOUGH = "furlough", "Furlough"
     ESCAPE = "escape", "Escape"
     DEATH = "death", "Death"
 

@@ -609,4 +609,6 @@ def booking_transition(
             },
             reason=reason,
         )  # fmt: skip
+        if to == BookingStatus.RELEASED:
+            hooks.booking_released(actor=actor, booking=locked)
     return locked

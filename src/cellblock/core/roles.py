@@ -128,6 +128,20 @@ class Perm(StrEnum):
     BREAK_GLASS = "medical.break_glass"
     # The list of break-glass openings, and marking one reviewed.
     BREAK_GLASS_REVIEW = "medical.break_glass_review"
+    # Court (the court app): cases, hearings, verdicts, sentences, credits, holds.
+    COURT_VIEW = "court.view"
+    COURT_RECORD = "court.record"
+    # Jurisdictions, courts and credit rules (a new rule version recomputes release dates).
+    CREDIT_RULES_MANAGE = "court.credit_rules"
+    # Look at a recomputed release date and mark the difference reviewed.
+    RELEASE_DATE_REVIEW = "release_date.review"
+    # Work through a release checklist: property, money, visits (the medical step needs
+    # clinical.record).  Starting and completing a release needs booking.release.
+    RELEASE_PROCESS = "release.process"
+    # Release to an assignment (the commander: DESIGN.md's roles).
+    RELEASE_ASSIGNMENT = "release.assignment"
+    # Release before the computed date, with a reason (the commander).
+    RELEASE_OVERRIDE = "release.override"
     # Moving a population in from another system, or taking all of it out.
     RECORDS_IMPORT = "records.import"
     RECORDS_EXPORT = "records.export"
@@ -145,6 +159,7 @@ _CUSTODY_READ = frozenset(
         Perm.VISIT_VIEW,
         Perm.REQUEST_VIEW,
         Perm.MEDICAL_VIEW,
+        Perm.COURT_VIEW,
     }
 )
 
@@ -167,6 +182,7 @@ _OFFICER_WORK = frozenset(
         Perm.CELL_CONDITION_REPORT,
         Perm.VISIT_OPERATE,
         Perm.REQUEST_FILE,
+        Perm.RELEASE_PROCESS,
     }
 )
 
@@ -198,7 +214,7 @@ ROLE_PERMS: dict[Role, frozenset[Perm]] = {
         Perm.MEDICAL_CONFLICT_ACKNOWLEDGE,
     },
     Role.OFFICER: _CUSTODY_READ | _OFFICER_WORK,
-    Role.BOOKING: _CUSTODY_READ | {Perm.PERSON_EDIT, Perm.BOOKING_CREATE},
+    Role.BOOKING: _CUSTODY_READ | {Perm.PERSON_EDIT, Perm.BOOKING_CREATE, Perm.RELEASE_PROCESS},
     Role.CLASSIFICATION: _CUSTODY_READ
     | {
         Perm.HOUSING_ASSIGN,
@@ -224,7 +240,17 @@ ROLE_PERMS: dict[Role, frozenset[Perm]] = {
         Perm.CLINICAL_RECORD,
         Perm.BREAK_GLASS_REVIEW,
     },
-    Role.COURT: _CUSTODY_READ | {Perm.BOOKING_CREATE, Perm.BOOKING_RELEASE, Perm.ORDERS_EDIT},
+    # The court clerk: cases, hearings, verdicts, sentences and holds; releases on a court's
+    # order (bail, acquittal) and reviews recomputed release dates.
+    Role.COURT: _CUSTODY_READ
+    | {
+        Perm.BOOKING_CREATE,
+        Perm.BOOKING_RELEASE,
+        Perm.ORDERS_EDIT,
+        Perm.COURT_RECORD,
+        Perm.RELEASE_DATE_REVIEW,
+        Perm.RELEASE_PROCESS,
+    },
     # The front desk: the registry, the schedule, checking visitors in and out.
     Role.VISITS: _CUSTODY_READ
     | {Perm.VISITOR_MANAGE, Perm.VISIT_SCHEDULE, Perm.VISIT_OPERATE, Perm.REQUEST_FILE},
@@ -239,6 +265,8 @@ ROLE_PERMS: dict[Role, frozenset[Perm]] = {
             Perm.FACILITY_CONFIGURE,
             Perm.STAFF_VIEW,
             Perm.STAFF_MANAGE,
+            # Jurisdictions, courts and their credit rules are configuration.
+            Perm.CREDIT_RULES_MANAGE,
         }
     ),
 }

@@ -159,11 +159,15 @@ class Destination(models.TextChoices):
     COURT = "court", "Court"
     HOSPITAL = "hospital", "Hospital"
     ASSIGNMENT = "assignment", "Assignment"
+    # A temporary release on the person's own (release.Release): no escort.
+    FURLOUGH = "furlough", "Furlough"
     OTHER = "other", "Other"
 
 
 # Where a person leaves the facility to go; the rest are inside the walls.
-OUTSIDE_DESTINATIONS = frozenset({Destination.COURT, Destination.HOSPITAL, Destination.ASSIGNMENT})
+OUTSIDE_DESTINATIONS = frozenset(
+    {Destination.COURT, Destination.HOSPITAL, Destination.ASSIGNMENT, Destination.FURLOUGH}
+)
 
 # Time at these destinations is spent with other people (Mandela Rule 44's
 # "meaningful human contact"): it ends a day of solitary by itself.

@@ -314,6 +314,11 @@ class FacilityPolicy(models.Model):
     request_answer_days = models.PositiveSmallIntegerField(default=15)
     # How long a commander's emergency (break-glass) access to a medical record lasts.
     break_glass_minutes = models.PositiveSmallIntegerField(default=60)
+    # Court: a person to be produced who has not left this many minutes after the
+    # hearing's time is a missed production.
+    court_production_grace_minutes = models.PositiveSmallIntegerField(default=30)
+    # The release-date board's "this week": releases due within this many days.
+    release_due_soon_days = models.PositiveSmallIntegerField(default=7)
     # Moves by an officer need a supervisor's approval unless this is on.
     officer_moves_without_approval = models.BooleanField(default=False)
 

@@ -37,5 +37,7 @@ POLICY_SOURCES: dict[str, str] = {
     "visit_booking_max_days": "local policy (14 days ahead)",
     "request_answer_days": "LASD",
     "break_glass_minutes": "local policy (emergency access, HIPAA 164.312(a)(2)(ii))",
+    "court_production_grace_minutes": "local policy (production to court)",
+    "release_due_soon_days": "local policy (release planning)",
     "officer_moves_without_approval": "local policy",
 }

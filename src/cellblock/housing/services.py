@@ -295,6 +295,31 @@ def housing_recheck(
     return raised
 
 
+def bed_vacate_on_release(*, actor: User | None, booking: Booking) -> BedAssignment | None:
+    """A released person gives up their bed at once: the count and the boards follow.
+
+    Called by booking's release (booking/hooks.py) in its transaction.  Alerts
+    about the placement clear, and so do those of the people who shared the cell.
+    """
+    current = (
+        BedAssignment.objects.select_for_update()
+        .filter(booking=booking, ended_at__isnull=True)
+        .select_related("bed__cell")
+        .first()
+    )
+    if current is None:
+        return None
+    current.ended_at = clock.now()
+    current.save(update_fields=["ended_at"])
+    audit_record(
+        actor=actor, action="housing.vacate", obj=booking, facility=booking.facility,
+        reason="released",
+        changes={"bed": str(current.bed.public_id), "cell": current.bed.cell.code},
+    )  # fmt: skip
+    housing_recheck(actor=actor, bookings=[booking], cause=f"{booking} released")
+    return current
+
+
 def cell_occupants_recheck(*, actor: User | None, cell: Cell, cause: str) -> list[HousingReview]:
     """Recheck the people in ``cell`` after it changed (a feature compromised, out of service)."""
     occupants = (

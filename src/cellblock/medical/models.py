@@ -622,6 +622,30 @@ class BreakGlass(models.Model):
 
 
 # The fields that hold clinical text, per model: never in a custody-facing schema or page.
+class DischargeNote(models.Model):
+    """What the person leaving needs to know (medication, follow-up): for the release checklist.
+
+    Custody staff see that it was written, by whom and when; the text is clinical.
+    """
+
+    public_id = public_id_field()
+    booking = models.ForeignKey(
+        "booking.Booking", on_delete=models.PROTECT, related_name="discharge_notes"
+    )
+    text = models.TextField()
+    # Medication handed over or prescribed to take along; follow-up outside.
+    medication = models.CharField(max_length=500, blank=True)
+    follow_up = models.CharField(max_length=500, blank=True)
+    recorded_at = models.DateTimeField()
+    recorded_by = models.ForeignKey("accounts.User", on_delete=models.PROTECT, related_name="+")
+
+    class Meta:
+        ordering = ["-recorded_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"Discharge note {self.public_id}"
+
+
 CLINICAL_FIELDS: dict[type[models.Model], tuple[str, ...]] = {
     ReceivingScreening: ("answers", "referral", "notes", "withdrawal_risk", "suicide_risk"),
     SickCall: ("complaint",),
@@ -632,4 +656,5 @@ CLINICAL_FIELDS: dict[type[models.Model], tuple[str, ...]] = {
     ),
     Injury: ("location", "description", "status"),
     ConsentRecord: ("treatment", "statement"),
+    DischargeNote: ("text", "medication", "follow_up"),
 }  # fmt: skip

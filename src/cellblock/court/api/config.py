@@ -1,0 +1,3 @@
+"""config operations of the court API."""
+
+from __future__ import annotations

@@ -1,0 +1,3 @@
+"""holds operations of the court API."""
+
+from __future__ import annotations

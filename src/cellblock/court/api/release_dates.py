@@ -1,0 +1,3 @@
+"""release_dates operations of the court API."""
+
+from __future__ import annotations

@@ -1,0 +1,3 @@
+"""verdicts operations of the court API."""
+
+from __future__ import annotations

@@ -1,0 +1,3 @@
+"""board operations of the release API."""
+
+from __future__ import annotations
