@@ -32,13 +32,18 @@ class BookingOpened(Protocol):
     def __call__(self, *, actor: User | None, booking: Booking) -> None: ...
 
 
+class BookingReleased(Protocol):
+    # What the function answers is ignored (housing answers the bed it freed).
+    def __call__(self, *, actor: User | None, booking: Booking) -> object: ...
+
+
 class ChargeAdded(Protocol):
     def __call__(self, *, actor: User | None, booking: Booking, charge: Charge) -> None: ...
 
 
 _OPENED: list[BookingOpened] = []
 _BIRTH_CORRECTED: list[BookingOpened] = []
-_RELEASED: list[BookingOpened] = []
+_RELEASED: list[BookingReleased] = []
 _CHARGE_ADDED: list[ChargeAdded] = []
 
 
@@ -52,7 +57,7 @@ def on_booking_opened(fn: BookingOpened) -> None:
     _add(_OPENED, fn)
 
 
-def on_booking_released(fn: BookingOpened) -> None:
+def on_booking_released(fn: BookingReleased) -> None:
     _add(_RELEASED, fn)
 
 
