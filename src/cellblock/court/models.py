@@ -59,7 +59,8 @@ class CreditRule(models.Model):
     good_time_denominator = models.PositiveSmallIntegerField(default=1)
     # Severities whose sentences earn no good time (e.g. ["felony"]).
     good_time_excluded_severities = models.JSONField(default=list, blank=True)
-    # Earned credit (work, programmes): at most this many days per full 30 days of term.
+    # Earned credit (work, programmes): at most this many days per month of the term as
+    # pronounced (a days-only term counts one month per full 30 days).
     earned_days_per_month_cap = models.PositiveSmallIntegerField(default=0)
     # Nobody leaves before serving this share of the term (truth in sentencing); 0 for none.
     minimum_served_percent = models.PositiveSmallIntegerField(default=0)

@@ -5,33 +5,50 @@ plain dataclasses (no Django, no clock): the services gather the inputs, call
 ``compute`` and store what it answers; docs/release-dates.md works every rule
 through by hand, and the tests run those same examples.
 
+Dates are whole days.  A sentence holds the person from its start date up to
+the day before its release date: the release date is the first day they are
+no longer held on it (a 10-day term from the 1st releases on the 11th).
+
 The rules, in the order they apply to each sentence:
 
 1. **Full term.**  The term is added to the start date in calendar units:
    years and months first, then days.  A start day that the end month lacks
-   falls on that month's last day (31 January + 1 month = 28 or 29 February).
-   The full-term date is the day the person is released if no credit applies.
+   falls on that month's last day (31 January + 1 month = 28 or 29 February;
+   29 February + 1 year = 28 February).  The full-term date is the day the
+   person is released if no credit applies.
 2. **Term days** are the days from the start to the full-term date.
 3. **Good time**: ``floor(term days x numerator / denominator)`` under the rule
-   version that applies to the sentence (the newest version whose
-   ``applies_from`` is on or before the day the sentence was imposed), unless
-   the court ordered none or the rule excludes the charge's severity.
-4. **Earned credit**: the days awarded, capped at the rule's days per full 30
-   days of term.
+   version that applies to the sentence (the version in force on the day the
+   sentence was imposed: the latest ``applies_from`` on or before that day,
+   the higher version number when two share a date), unless the court ordered
+   none or the rule excludes the charge's severity.
+4. **Earned credit**: the days awarded, capped at the rule's days per month of
+   the term as pronounced (a year is 12 months; days count one month per full
+   30).  The cap does not depend on the start date, so a one-month sentence
+   begun in February may earn as much as one begun in March.  Earned credit is
+   allowed even where good time is not.
 5. **Forfeiture** takes back good time and earned credit, never more than both.
-6. **Time served** (custody before the sentence, as the court credited it).
+6. **Time served**: custody before the sentence, exactly as the court credited
+   it to this sentence.  The same days never count twice on consecutive
+   sentences: the court credits them to one sentence of the chain, and the
+   computation does not guess which days overlap.
 7. **Release** = full-term date - time served - good time - earned + forfeited,
    but never before the minimum share of the term the rule requires to be
-   served (time served counts as serving) and never before the start date.
+   served (rounded up to a whole day; time served counts as serving) and
+   never before the start date.
 8. **Consecutive** sentences start on the release date of the sentence they
-   follow (or their own start date, if later).  **Concurrent** sentences run
-   from their own start.  The person's release date is the latest of all.
+   follow (or their own start date, if later); one that follows a sentence not
+   given (served or vacated) runs from its own start.  **Concurrent**
+   sentences run from their own start.  The person's release date is the
+   latest of all; the sentence that sets it is the controlling one (the first
+   given, on a tie).
 """
 
 from __future__ import annotations
 
 import calendar
 import datetime as dt
+import math
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from fractions import Fraction
@@ -52,6 +69,11 @@ class Term:
             raise SentencingError("A term cannot be negative.")
         if self.years == self.months == self.days == 0:
             raise SentencingError("A term must be at least one day.")
+
+    @property
+    def whole_months(self) -> int:
+        """Months of the term as pronounced: 12 a year, one per full 30 days."""
+        return self.years * 12 + self.months + self.days // 30
 
     def __str__(self) -> str:
         parts = [
@@ -75,6 +97,15 @@ class CreditRule:
     minimum_served_percent: int = 0
     source: str = ""
 
+    def __post_init__(self) -> None:
+        # Good time of the whole term or more would release on the first day.
+        if not 0 <= self.good_time < 1:
+            raise SentencingError("Good time must be a fraction from 0 up to, not including, 1.")
+        if self.earned_days_per_month_cap < 0:
+            raise SentencingError("The earned-credit cap cannot be negative.")
+        if not 0 <= self.minimum_served_percent <= 100:
+            raise SentencingError("The minimum share served is a percentage from 0 to 100.")
+
     @property
     def label(self) -> str:
         return f"{self.jurisdiction} v{self.version}"
@@ -94,6 +125,10 @@ class SentenceInput:
     earned_days: int = 0
     forfeited_days: int = 0
     good_time_eligible: bool = True
+
+    def __post_init__(self) -> None:
+        if min(self.time_served_days, self.earned_days, self.forfeited_days) < 0:
+            raise SentencingError(f"Sentence {self.key}: credits cannot be negative.")
 
 
 @dataclass(frozen=True)
@@ -121,7 +156,13 @@ class Computation:
 
     @property
     def rule_versions(self) -> list[str]:
-        return sorted({result.rule for result in self.sentences})
+        """The rule versions used, by jurisdiction then version number (v2 before v10)."""
+
+        def order(label: str) -> tuple[str, int]:
+            jurisdiction, _, version = label.rpartition(" v")
+            return jurisdiction, int(version) if version.isdigit() else 0
+
+        return sorted({result.rule for result in self.sentences}, key=order)
 
 
 def add_term(start: dt.date, term: Term) -> dt.date:
@@ -134,7 +175,7 @@ def add_term(start: dt.date, term: Term) -> dt.date:
 
 
 def rule_for(rules: Iterable[CreditRule], imposed_on: dt.date) -> CreditRule:
-    """The newest version that applies to a sentence imposed on ``imposed_on``."""
+    """The version in force on ``imposed_on``: latest ``applies_from``, then highest version."""
     applicable = [rule for rule in rules if rule.applies_from <= imposed_on]
     if not applicable:
         raise SentencingError(f"No credit rule applies to a sentence imposed on {imposed_on}.")
@@ -145,31 +186,41 @@ def _ceil_percent(days: int, percent: int) -> int:
     return -((-days * percent) // 100)
 
 
+def _good_time(sentence: SentenceInput, rule: CreditRule, term_days: int) -> tuple[int, str]:
+    if not sentence.good_time_eligible:
+        return 0, "Good time: none (the court ordered none)."
+    if sentence.severity and sentence.severity in rule.excluded_severities:
+        return 0, f"Good time: none ({sentence.severity} excluded by {rule.label})."
+    if not rule.good_time:
+        return 0, f"Good time: none under {rule.label}."
+    days = math.floor(term_days * rule.good_time)
+    return days, f"Good time {rule.good_time} of {term_days} days ({rule.label}): {days} days."
+
+
 def compute_one(sentence: SentenceInput, rule: CreditRule, starts_on: dt.date) -> SentenceResult:
     """One sentence from ``starts_on`` (its own start, or later when consecutive)."""
     full_term_on = add_term(starts_on, sentence.term)
     term_days = (full_term_on - starts_on).days
-    lines = [
+    lines = []
+    if starts_on != sentence.starts_on:
+        lines.append(
+            f"Consecutive: runs from {starts_on:%Y-%m-%d}, the release on the sentence it "
+            f"follows (ordered start {sentence.starts_on:%Y-%m-%d})."
+        )
+    lines.append(
         f"Term {sentence.term} from {starts_on:%Y-%m-%d}: full term {full_term_on:%Y-%m-%d} "
         f"({term_days} days)."
-    ]
-    if not sentence.good_time_eligible:
-        good_time = 0
-        lines.append("Good time: none (the court ordered none).")
-    elif sentence.severity and sentence.severity in rule.excluded_severities:
-        good_time = 0
-        lines.append(f"Good time: none ({sentence.severity} excluded by {rule.label}).")
-    else:
-        good_time = int(term_days * rule.good_time) if rule.good_time else 0
-        lines.append(
-            f"Good time {rule.good_time} of {term_days} days ({rule.label}): {good_time} days."
-        )
-    cap = rule.earned_days_per_month_cap * (term_days // 30)
+    )
+    good_time, good_time_line = _good_time(sentence, rule, term_days)
+    lines.append(good_time_line)
+    months = sentence.term.whole_months
+    cap = rule.earned_days_per_month_cap * months
     earned = min(sentence.earned_days, cap)
     if sentence.earned_days:
         lines.append(
             f"Earned credit {sentence.earned_days} days, capped at {cap} "
-            f"({rule.earned_days_per_month_cap} per 30 days): {earned} days."
+            f"({rule.earned_days_per_month_cap} a month for {months} "
+            f"month{'' if months == 1 else 's'}): {earned} days."
         )
     forfeited = min(sentence.forfeited_days, good_time + earned)
     if sentence.forfeited_days:
@@ -189,13 +240,31 @@ def compute_one(sentence: SentenceInput, rule: CreditRule, starts_on: dt.date) -
             f"At least {rule.minimum_served_percent}% of the term served ({minimum_days} days, "
             f"time served included): not before {earliest_on:%Y-%m-%d}."
         )
-    lines.append(f"Release {release_on:%Y-%m-%d}.")
+    if release_on > candidate:
+        lines.append(f"Release {release_on:%Y-%m-%d} (credits beyond that are not used).")
+    else:
+        lines.append(f"Release {release_on:%Y-%m-%d}.")
     return SentenceResult(
         key=sentence.key, rule=rule.label, starts_on=starts_on, full_term_on=full_term_on,
         term_days=term_days, good_time_days=good_time, earned_days=earned,
         forfeited_days=forfeited, time_served_days=served, earliest_on=earliest_on,
         release_on=release_on, lines=tuple(lines),
     )  # fmt: skip
+
+
+def _chain_to(
+    key: str, by_key: Mapping[str, SentenceInput], done: Mapping[str, object]
+) -> list[str]:
+    """``key`` and the sentences it follows, nearest first, up to one already computed."""
+    chain: list[str] = []
+    current: str | None = key
+    while current is not None and current in by_key and current not in done:
+        if current in chain:
+            circle = " -> ".join([*chain[chain.index(current) :], current])
+            raise SentencingError(f"Sentences are consecutive to each other in a circle: {circle}.")
+        chain.append(current)
+        current = by_key[current].consecutive_to
+    return chain
 
 
 def compute(sentences: Sequence[SentenceInput], rules: Mapping[str, CreditRule]) -> Computation:
@@ -205,26 +274,23 @@ def compute(sentences: Sequence[SentenceInput], rules: Mapping[str, CreditRule])
     consecutive to one not in ``sentences`` (served or vacated) runs from its
     own start.
     """
-    by_key = {sentence.key: sentence for sentence in sentences}
-    results: dict[str, SentenceResult] = {}
-
-    def resolve(key: str, path: tuple[str, ...]) -> SentenceResult:
-        if key in results:
-            return results[key]
-        if key in path:
-            raise SentencingError(f"Sentences are consecutive to each other in a circle: {key}.")
-        sentence = by_key[key]
-        if sentence.key not in rules:
-            raise SentencingError(f"No credit rule given for sentence {key}.")
-        starts_on = sentence.starts_on
-        if sentence.consecutive_to is not None and sentence.consecutive_to in by_key:
-            before = resolve(sentence.consecutive_to, (*path, key))
-            starts_on = max(starts_on, before.release_on)
-        results[key] = compute_one(sentence, rules[sentence.key], starts_on)
-        return results[key]
-
+    by_key: dict[str, SentenceInput] = {}
     for sentence in sentences:
-        resolve(sentence.key, ())
+        if sentence.key in by_key:
+            raise SentencingError(f"Sentence {sentence.key} is given twice.")
+        if sentence.key not in rules:
+            raise SentencingError(f"No credit rule given for sentence {sentence.key}.")
+        by_key[sentence.key] = sentence
+    results: dict[str, SentenceResult] = {}
+    for sentence in sentences:
+        # Walk up to the first sentence of the chain, then compute back down it.
+        for key in reversed(_chain_to(sentence.key, by_key, results)):
+            current = by_key[key]
+            starts_on = current.starts_on
+            before = results.get(current.consecutive_to or "")
+            if before is not None:
+                starts_on = max(starts_on, before.release_on)
+            results[key] = compute_one(current, rules[key], starts_on)
     if not results:
         return Computation(release_on=None, controlling=None)
     ordered = tuple(results[sentence.key] for sentence in sentences)
