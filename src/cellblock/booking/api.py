@@ -54,6 +54,7 @@ from cellblock.people.services import person_create, person_photo_add
 
 router = Router()
 
+RELEASE_NEEDS_CHECKLIST = "Releases go through the release checklist: POST /api/releases."
 POSSIBLE_DUPLICATES = (
     "{count} person(s) on record may be this person: book one of them with person_id, "
     "or send confirm_new_person=true."
@@ -464,6 +465,9 @@ def transition_booking(
 ) -> BookingOut:
     user = acting_user(request)
     booking = booking_get_for_user(user, booking_number)
+    if payload.to == BookingStatus.RELEASED:
+        # Holds, property, money, the discharge note and visits come first (release app).
+        raise Conflict(RELEASE_NEEDS_CHECKLIST, code="release_needs_checklist")
     services.booking_transition(
         actor=user, booking=booking, to=payload.to, release_type=payload.release_type or "",
         reason=payload.reason,

@@ -78,34 +78,34 @@ def test_the_database_refuses_a_second_open_booking_even_behind_the_service(site
         )
 
 
-def test_a_booking_moves_from_intake_to_custody_to_release(site, commander, client_for):
+def test_a_booking_moves_from_intake_to_custody_and_not_back(site, commander, client_for):
     client = client_for(commander)
     number = _intake(client, site).json()["booking_number"]
     url = f"/api/bookings/{number}/transition"
-    assert (
-        client.post(url, {"to": "in_custody"}, content_type="application/json").status_code == 200
-    )
-    released = client.post(
-        url, {"to": "released", "release_type": "bail"}, content_type="application/json"
-    )
-    assert released.status_code == 200
-    assert released.json()["release_type"] == "bail"
+    held = client.post(url, {"to": "in_custody"}, content_type="application/json")
+    assert held.status_code == 200
+    assert held.json()["status"] == "in_custody"
     again = client.post(url, {"to": "in_custody"}, content_type="application/json")
     assert again.status_code == 409
     assert again.json()["code"] == "invalid_transition"
 
 
-def test_a_release_without_a_release_type_names_the_field(site, commander, client_for):
+def test_a_release_is_sent_to_the_release_checklist_and_the_booking_stays_open(
+    site, commander, client_for
+):
     client = client_for(commander)
     number = _intake(client, site).json()["booking_number"]
-    client.post(
-        f"/api/bookings/{number}/transition", {"to": "in_custody"}, content_type="application/json"
-    )
+    url = f"/api/bookings/{number}/transition"
+    client.post(url, {"to": "in_custody"}, content_type="application/json")
+
     response = client.post(
-        f"/api/bookings/{number}/transition", {"to": "released"}, content_type="application/json"
+        url, {"to": "released", "release_type": "bail"}, content_type="application/json"
     )
-    assert response.status_code == 400
-    assert "release_type" in response.json()["extra"]["fields"]
+
+    assert response.status_code == 409
+    assert response.json()["code"] == "release_needs_checklist"
+    assert "POST /api/releases" in response.json()["message"]
+    assert client.get(f"/api/bookings/{number}").json()["status"] == "in_custody"
 
 
 def test_an_officer_cannot_open_a_booking(site, officer, client_for):

@@ -166,16 +166,3 @@ def test_the_housing_api_refuses_a_move_during_a_count(
 
     assert response.status_code == 409
     assert response.json()["code"] == "count_in_progress"
-
-
-def test_the_booking_api_refuses_a_release_during_a_count(
-    site, held, counting, supervisor, client_for
-):
-    response = client_for(supervisor).post(
-        f"{API}/bookings/{held.booking_number}/transition",
-        {"to": "released", "release_type": "bail"},
-        content_type="application/json",
-    )
-
-    assert response.status_code == 409
-    assert response.json()["code"] == "count_in_progress"
