@@ -11,8 +11,10 @@ and clears when they no longer do.
 Thresholds read as the rules are written: "older than 15 minutes" alerts from
 the 16th minute on (strictly more than the limit); "from day 12" alerts on day
 12 (at least the limit); a return or a count due by a time plus its grace is
-late from that minute, as the movements and counts pages show it.  Each
-rule's tests pin one minute before, at and after.
+late from that minute, as the movements and counts pages show it (and so is
+a production to court); a release date is a facility-local day: the person
+may leave at any time that day, and is held past it from the next midnight.
+Each rule's tests pin one minute before, at and after.
 """
 
 from __future__ import annotations
@@ -52,6 +54,10 @@ VISIT_OVERRUN = "visit_overrun"
 REQUEST_OVERDUE = "request_overdue"
 HEALTH_ASSESSMENT_OVERDUE = "health_assessment_overdue"
 BREAK_GLASS_ACCESS = "break_glass_access"
+RELEASE_OVERDUE = "release_overdue"
+RELEASE_EARLY = "release_early"
+RELEASE_DATE_UNREVIEWED = "release_date_unreviewed"
+COURT_PRODUCTION_MISSED = "court_production_missed"
 
 # --- Who must act ------------------------------------------------------------------
 
@@ -148,11 +154,19 @@ UNITS: dict[str, str] = {
     REQUEST_OVERDUE: "days",
     HEALTH_ASSESSMENT_OVERDUE: "days",
     BREAK_GLASS_ACCESS: "min",
+    RELEASE_OVERDUE: "days",
+    RELEASE_EARLY: "days",
+    RELEASE_DATE_UNREVIEWED: "days",
+    COURT_PRODUCTION_MISSED: "min",
 }
 
 
 def _source(policy_field: str, fixed: str = "") -> str:
     return POLICY_SOURCES.get(policy_field, fixed) if policy_field else fixed
+
+
+# Where a release date comes from: the sentences and the credit rules, computed as documented.
+RELEASE_SOURCE = "sentence computation (docs/release-dates.md)"
 
 
 def _rule(code: str, title: str, who: tuple[str, ...], field_: str = "", fixed: str = "") -> Rule:
@@ -238,6 +252,23 @@ RULES: dict[str, Rule] = {
             BREAK_GLASS_ACCESS, "Medical record opened by break-glass", (MEDICAL_LEAD,),
             "break_glass_minutes",
         ),
+        # Holding someone past their date is unlawful detention: the commander answers for it.
+        _rule(
+            RELEASE_OVERDUE, "Held past the release date", (COMMANDER,), fixed=RELEASE_SOURCE,
+        ),
+        # Only the commander may release early (with a reason); the court should know.
+        _rule(
+            RELEASE_EARLY, "Release prepared before its date", (COMMANDER, COURT),
+            fixed=RELEASE_SOURCE,
+        ),
+        _rule(
+            RELEASE_DATE_UNREVIEWED, "Release date changed, not reviewed", (COURT, COMMANDER),
+            fixed=RELEASE_SOURCE,
+        ),
+        _rule(
+            COURT_PRODUCTION_MISSED, "Missed production to court", (SUPERVISOR, COMMANDER),
+            "court_production_grace_minutes",
+        ),
     )
 }  # fmt: skip
 
@@ -263,6 +294,7 @@ class Limits:
     visit_length_minutes: int = 30
     request_answer_days: int = 15
     health_assessment_days: int = 14
+    court_production_grace_minutes: int = 30
 
 
 @dataclass(frozen=True)
@@ -434,6 +466,60 @@ class BreakGlassFact:
 
 
 @dataclass(frozen=True)
+class ReleaseDue:
+    """A held person's computed release date, and whatever else keeps them in or lets them out."""
+
+    booking: str
+    name: str
+    release_on: dt.date
+    # The facility-local midnight that ends ``release_on``: held from then on, they are held
+    # past their date.
+    overdue_from: dt.datetime
+    # Lawfully held whatever the date: an open hold or warrant, or a charge still pending on
+    # an open case (remanded on another case).
+    open_hold: bool = False
+    pending_charge: bool = False
+    # Out on a temporary absence (furlough, an assignment with a return): released for now.
+    away: bool = False
+    # A time-served release being prepared: its id and when it was asked for ("" for none).
+    release_key: str = ""
+    release_requested_at: dt.datetime | None = None
+    where: Where | None = None
+
+
+@dataclass(frozen=True)
+class DateChangeFact:
+    """A recomputation that moved a held person's release date, not yet reviewed."""
+
+    key: str
+    booking: str
+    name: str
+    previous_on: dt.date | None
+    new_on: dt.date | None
+    # What moved it ("sentence", "credit", "rule", "verdict", "transfer") and how.
+    cause: str
+    cause_detail: str
+    computed_at: dt.datetime
+    where: Where | None = None
+
+
+@dataclass(frozen=True)
+class HearingFact:
+    """A scheduled hearing of a person held here, with no production started for it."""
+
+    key: str
+    booking: str
+    name: str
+    kind: str
+    court: str
+    docket: str
+    scheduled_at: dt.datetime
+    # The hearing's facility-local date and time, as staff read it ("2026-03-14 10:00").
+    when: str
+    where: Where | None = None
+
+
+@dataclass(frozen=True)
 class Facts:
     now: dt.datetime
     # The facility-local date of ``now``.
@@ -451,6 +537,9 @@ class Facts:
     visits: Sequence[VisitFact] = ()
     requests: Sequence[RequestFact] = ()
     break_glass: Sequence[BreakGlassFact] = ()
+    releases: Sequence[ReleaseDue] = ()
+    date_changes: Sequence[DateChangeFact] = ()
+    hearings: Sequence[HearingFact] = ()
 
 
 # --- Alerts ----------------------------------------------------------------------
@@ -635,6 +724,22 @@ HEALTH_ASSESSMENT_MESSAGE = (
 BREAK_GLASS_MESSAGE = (
     "{opener} opened the medical record of {name} by break-glass {span} ago; the medical lead "
     "must review why."
+)
+RELEASE_OVERDUE_MESSAGE = (
+    "{name} was due for release on {date} and is still held, {days} past the date, with no "
+    "hold, warrant or pending charge to keep them: release them or record what holds them."
+)
+RELEASE_EARLY_MESSAGE = (
+    "A time-served release of {name} is being prepared {days} before the release date "
+    "({date}); only the commander may release early, with a reason."
+)
+DATE_CHANGE_MESSAGE = (
+    "{name}'s release date moved from {previous} to {new} ({cause}: {detail}) {ago}; "
+    "the court must review the change."
+)
+PRODUCTION_MESSAGE = (
+    "{name} has not been produced for the {kind} at {court} ({docket}) set for {when}: "
+    "{span} late ({grace} min grace)."
 )
 
 
@@ -1040,6 +1145,88 @@ def break_glass_access(access: BreakGlassFact, facts: Facts) -> list[Alert]:
     ]  # fmt: skip
 
 
+# --- Rules about release dates and court ---------------------------------------------
+
+
+def release_overdue(due: ReleaseDue, facts: Facts) -> list[Alert]:
+    # The due day itself is not overdue: the person may walk out at any time that day.
+    if facts.today <= due.release_on:
+        return []
+    # Someone away, or held on a hold or another case, is not held past their date.
+    if due.away or due.open_hold or due.pending_charge:
+        return []
+    days = (facts.today - due.release_on).days
+    message = RELEASE_OVERDUE_MESSAGE.format(
+        name=due.name, date=due.release_on.isoformat(), days=_plural(days, "day")
+    )
+    return [
+        _alert(
+            RELEASE_OVERDUE, severity=BREACH, number=days, limit=0, since=due.overdue_from,
+            key=due.booking, message=message, booking=due.booking, person=due.name,
+            where=due.where,
+        )
+    ]  # fmt: skip
+
+
+def release_early(due: ReleaseDue, facts: Facts) -> list[Alert]:
+    requested = due.release_requested_at
+    # On the due day a time-served release is on time.
+    if not due.release_key or requested is None or due.release_on <= facts.today:
+        return []
+    days = (due.release_on - facts.today).days
+    message = RELEASE_EARLY_MESSAGE.format(
+        name=due.name, days=_plural(days, "day"), date=due.release_on.isoformat()
+    )
+    return [
+        _alert(
+            RELEASE_EARLY, severity=WARNING, number=days, limit=0, since=requested,
+            key=f"{due.booking}:{due.release_key}", message=message, booking=due.booking,
+            person=due.name, where=due.where,
+        )
+    ]  # fmt: skip
+
+
+def _date_text(day: dt.date | None) -> str:
+    return day.isoformat() if day else "no date"
+
+
+def release_date_unreviewed(change: DateChangeFact, facts: Facts) -> list[Alert]:
+    # A warning from the minute the date moves until someone reviews the change.
+    days = max(0, (facts.now - change.computed_at).days)
+    message = DATE_CHANGE_MESSAGE.format(
+        name=change.name, previous=_date_text(change.previous_on),
+        new=_date_text(change.new_on), cause=change.cause, detail=change.cause_detail,
+        ago=f"{_plural(days, 'day')} ago" if days else "less than a day ago",
+    )  # fmt: skip
+    return [
+        _alert(
+            RELEASE_DATE_UNREVIEWED, severity=WARNING, number=days, limit=0,
+            since=change.computed_at, key=f"{change.booking}:{change.key}", message=message,
+            booking=change.booking, person=change.name, where=change.where,
+        )
+    ]  # fmt: skip
+
+
+def court_production_missed(hearing: HearingFact, facts: Facts) -> list[Alert]:
+    grace = facts.limits.court_production_grace_minutes
+    due = hearing.scheduled_at + dt.timedelta(minutes=grace)
+    # Missed from that minute on, like a late return or count.
+    if facts.now < due:
+        return []
+    minutes = _minutes(facts.now - hearing.scheduled_at)
+    message = PRODUCTION_MESSAGE.format(
+        name=hearing.name, kind=hearing.kind.lower(), court=hearing.court,
+        docket=hearing.docket, when=hearing.when, span=figure_text(minutes, "min"), grace=grace,
+    )  # fmt: skip
+    return [
+        _alert(
+            COURT_PRODUCTION_MISSED, severity=BREACH, number=minutes, limit=grace, since=due,
+            key=f"{hearing.booking}:{hearing.key}", message=message, booking=hearing.booking,
+            person=hearing.name, where=hearing.where,
+        )
+    ]  # fmt: skip
+
+
 # --- Everything at once ------------------------------------------------------------
 
 
@@ -1072,4 +1259,10 @@ def evaluate(facts: Facts) -> list[Alert]:
         found += request_overdue(request, facts)
     for access in facts.break_glass:
         found += break_glass_access(access, facts)
+    for due in facts.releases:
+        found += release_overdue(due, facts) + release_early(due, facts)
+    for change in facts.date_changes:
+        found += release_date_unreviewed(change, facts)
+    for hearing in facts.hearings:
+        found += court_production_missed(hearing, facts)
     return sorted(found, key=sort_key)

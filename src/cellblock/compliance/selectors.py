@@ -5,9 +5,11 @@ queries, whatever the population (the people held with their cell, light,
 last sighting, last visit and whether their health assessment was done in one
 query; the solitary clock in two to four; restraints, overdue movements,
 counts, posts, meals, forced entries, housing alerts, visits in progress,
-waiting requests and unreviewed break-glass openings in one to three each),
-hands plain facts to ``compliance.rules.evaluate`` and names who must act
-(the medical leads in one more query, only when an opening waits).  Nothing here decides a
+waiting requests and unreviewed break-glass openings in one to three each;
+release dates with what else holds the person, unreviewed release-date
+changes and hearings waiting for their production in one each), hands plain
+facts to ``compliance.rules.evaluate`` and names who must act (the medical
+leads in one more query, only when an opening waits).  Nothing here decides a
 rule.  Observation levels come from ``custody.selectors.rounds`` (level_for,
 interval_for); posts, missed counts and meals from their own selectors
 (post_board, missed_counts, meals_in_a_row_without).  The officers on duty
@@ -45,6 +47,17 @@ from cellblock.compliance import rules
 from cellblock.compliance.models import AlertEpisode
 from cellblock.core import clock
 from cellblock.core.roles import Role
+from cellblock.court.models import (
+    CaseCharge,
+    CaseStatus,
+    Hearing,
+    HearingKind,
+    HearingStatus,
+    Hold,
+    ReleaseDate,
+    ReleaseDateChange,
+    Verdict,
+)
 from cellblock.custody.models import (
     SEEN_STATUSES,
     Destination,
@@ -64,6 +77,7 @@ from cellblock.housing.models import BedAssignment, HousingReview
 from cellblock.incidents.models import Incident, IncidentKind, IncidentOrigin
 from cellblock.medical.models import BreakGlass, Encounter, EncounterKind, EncounterStatus
 from cellblock.medical.services.access import medical_leads
+from cellblock.release.models import Release, ReleaseKind, ReleaseStatus
 from cellblock.requests.models import WAITING_STATUSES, InmateRequest
 from cellblock.visits.models import Visit, VisitStatus
 
@@ -78,6 +92,7 @@ NAMED_ROLES = {
     rules.SUPERVISOR: Role.SUPERVISOR,
     rules.MEDIC: Role.MEDICAL,
     rules.CLASSIFICATION: Role.CLASSIFICATION,
+    rules.COURT: Role.COURT,
 }
 
 
@@ -463,11 +478,123 @@ def _break_glass_facts(
     ]  # fmt: skip
 
 
+# --- Release dates and court ------------------------------------------------------------
+
+
+def _held_here(facility: Facility, booking: Booking | None) -> Q:
+    """Rows about a booking held at ``facility`` now (or about ``booking`` alone)."""
+    held = Q(booking__facility=facility, booking__status__in=OPEN_STATUSES)
+    return held & Q(booking=booking) if booking is not None else held
+
+
+def _release_facts(
+    facility: Facility, where: dict[str, rules.Where | None], booking: Booking | None
+) -> list[rules.ReleaseDue]:
+    """Release dates of the people held, what else holds them, a release prepared: one query."""
+    mine = OuterRef("booking_id")
+    preparing = Release.objects.filter(
+        booking_id=mine, kind=ReleaseKind.TIME_SERVED, status=ReleaseStatus.PREPARING
+    )
+    rows = (
+        ReleaseDate.objects.filter(_held_here(facility, booking), release_on__isnull=False)
+        .annotate(
+            open_hold=Exists(Hold.objects.filter(booking_id=mine, lifted_at__isnull=True)),
+            # Charges of the person (any case, any court) still waiting for a verdict.
+            pending_charge=Exists(
+                CaseCharge.objects.filter(
+                    case__person_id=OuterRef("booking__person_id"), case__status=CaseStatus.OPEN,
+                    verdict=Verdict.PENDING,
+                )
+            ),
+            away=Exists(Release.objects.filter(booking_id=mine, status=ReleaseStatus.AWAY)),
+            preparing_id=_latest(preparing, "-requested_at", "public_id"),
+            preparing_since=_latest(preparing, "-requested_at", "requested_at"),
+        )
+        .values(
+            "release_on", "open_hold", "pending_charge", "away", "preparing_id",
+            "preparing_since", "booking__booking_number", "booking__person__given_name",
+            "booking__person__family_name",
+        )
+        .order_by("release_on", "booking__booking_number")
+    )  # fmt: skip
+    found = []
+    for row in rows:
+        release_on = row["release_on"]
+        if release_on is None:  # filtered out above; the column itself is nullable
+            continue
+        found.append(
+            rules.ReleaseDue(
+                booking=row["booking__booking_number"], name=_name(row, "booking__person__"),
+                release_on=release_on,
+                overdue_from=day_bounds(release_on, facility.timezone)[1],
+                open_hold=row["open_hold"], pending_charge=row["pending_charge"],
+                away=row["away"],
+                release_key=str(row["preparing_id"]) if row["preparing_id"] else "",
+                release_requested_at=row["preparing_since"],
+                where=where.get(row["booking__booking_number"]),
+            )
+        )  # fmt: skip
+    return found
+
+
+def _date_change_facts(
+    facility: Facility, where: dict[str, rules.Where | None], booking: Booking | None
+) -> list[rules.DateChangeFact]:
+    """Release-date changes of the people held that nobody has reviewed yet: one query."""
+    found = ReleaseDateChange.objects.filter(
+        _held_here(facility, booking), reviewed_at__isnull=True
+    )
+    return [
+        rules.DateChangeFact(
+            key=str(row["public_id"]), booking=row["booking__booking_number"],
+            name=_name(row, "booking__person__"), previous_on=row["previous_on"],
+            new_on=row["new_on"], cause=row["cause"], cause_detail=row["cause_detail"],
+            computed_at=row["computed_at"], where=where.get(row["booking__booking_number"]),
+        )
+        for row in found.values(
+            "public_id", "previous_on", "new_on", "cause", "cause_detail", "computed_at",
+            "booking__booking_number", "booking__person__given_name",
+            "booking__person__family_name",
+        ).order_by("computed_at", "pk")
+    ]  # fmt: skip
+
+
+def _hearing_facts(
+    facility: Facility,
+    now: dt.datetime,
+    where: dict[str, rules.Where | None],
+    booking: Booking | None,
+) -> list[rules.HearingFact]:
+    """Hearings of the people held, due by now, nobody produced for (the rule adds the grace)."""
+    found = Hearing.objects.filter(
+        _held_here(facility, booking),
+        status=HearingStatus.SCHEDULED,
+        production__isnull=True,
+        scheduled_at__lte=now,
+    )
+    kinds = dict(HearingKind.choices)
+    return [
+        rules.HearingFact(
+            key=str(row["public_id"]), booking=row["booking__booking_number"],
+            name=_name(row, "booking__person__"), kind=str(kinds.get(row["kind"], row["kind"])),
+            court=row["case__court__name"], docket=row["case__docket_number"],
+            scheduled_at=row["scheduled_at"],
+            when=clock.local(row["scheduled_at"], facility.timezone).strftime("%Y-%m-%d %H:%M"),
+            where=where.get(row["booking__booking_number"]),
+        )
+        for row in found.values(
+            "public_id", "kind", "scheduled_at", "case__court__name", "case__docket_number",
+            "booking__booking_number", "booking__person__given_name",
+            "booking__person__family_name",
+        ).order_by("scheduled_at", "pk")
+    ]  # fmt: skip
+
+
 # --- Who must act -------------------------------------------------------------------
 
 
 def _staff_by_role(facility: Facility, extra: Iterable[str] = ()) -> dict[str, tuple[str, ...]]:
-    """Commanders, supervisors, medics and classification staff of the facility, by name.
+    """Commanders, supervisors, medics, classification and court staff of the facility, by name.
 
     ``extra`` adds other roles by their code (the roles requests are addressed to).
     """
@@ -551,6 +678,9 @@ def facts_of(
         visits=_visit_facts(facility, where, booking),
         requests=_request_facts(facility, where, booking),
         break_glass=_break_glass_facts(facility, where, booking),
+        releases=_release_facts(facility, where, booking),
+        date_changes=_date_change_facts(facility, where, booking),
+        hearings=_hearing_facts(facility, now, where, booking),
     )  # fmt: skip
     return facts, board
 
@@ -560,8 +690,8 @@ def alerts(
 ) -> list[rules.Alert]:
     """Every alert at ``facility`` now (or about one person), breaches first, then oldest first.
 
-    Who must act is named: the facility's commanders, supervisors, medics and
-    classification staff, the officers on the posts covering the person's cell
+    Who must act is named: the facility's commanders, supervisors, medics,
+    classification and court staff, the officers on the posts covering the person's cell
     or zone this shift, the escort of a movement or a visit, the staff a
     request is addressed to, the medical lead of a break-glass opening.
     """

@@ -7,6 +7,21 @@ import datetime as dt
 from cellblock.accounts.models import User
 from cellblock.booking.models import Booking
 from cellblock.conftest import SmallFacility, ready_for_bed
+from cellblock.core import clock
+from cellblock.court.models import (
+    Case,
+    CaseCharge,
+    CaseStatus,
+    Hearing,
+    HearingKind,
+    Hold,
+    HoldKind,
+    ReleaseDate,
+    ReleaseDateChange,
+    Sentence,
+    Verdict,
+)
+from cellblock.court.testing import court_setup
 from cellblock.custody.models import (
     CONTACT_DESTINATIONS,
     OUTSIDE_DESTINATIONS,
@@ -22,6 +37,7 @@ from cellblock.facilities import services as facility_services
 from cellblock.facilities.models import Cell
 from cellblock.housing.models import BedAssignment
 from cellblock.housing.services import bed_assign
+from cellblock.release.models import Release, ReleaseKind, ReleaseStatus
 from cellblock.requests.models import FiledVia, InmateRequest, RequestKind
 from cellblock.visits.models import RoomKind, Visit, VisitKind, VisitRoom, VisitStatus
 
@@ -126,4 +142,88 @@ def request_filed(
         addressee_role="" if addressee else role, addressee=addressee,
         filed_via=FiledVia.OFFICER, filed_at=filed_at,
         due_at=filed_at + dt.timedelta(days=days),
+    )  # fmt: skip
+
+
+# --- Court and release records, as the court and release desks leave them ----------------
+
+
+def case_of(booking: Booking, *, docket: str, status: str = CaseStatus.OPEN) -> Case:
+    setup = court_setup(booking.facility)
+    return Case.objects.create(
+        agency=booking.facility.agency, court=setup.court, docket_number=docket,
+        person=booking.person, facility=booking.facility, status=status,
+        presiding_authority="Judge Sarutobi", filed_at=clock.now(),
+    )  # fmt: skip
+
+
+def count_on(case: Case, *, verdict: str = Verdict.PENDING, number: int = 1) -> CaseCharge:
+    return CaseCharge.objects.create(
+        case=case, count_number=number, statute="KL 12", description="Theft of scrolls",
+        severity="misdemeanour", verdict=verdict,
+        verdict_at=None if verdict == Verdict.PENDING else clock.now(),
+    )  # fmt: skip
+
+
+def sentenced(booking: Booking, *, release_on: dt.date, docket: str = "") -> ReleaseDate:
+    """A guilty count, its sentence, and the release date computed from it."""
+    docket = docket or f"DK-{booking.booking_number}"
+    case = case_of(booking, docket=docket, status=CaseStatus.DISPOSED)
+    charge = count_on(case, verdict=Verdict.GUILTY)
+    term = 30
+    sentence = Sentence.objects.create(
+        case=case, charge=charge, person=booking.person,
+        jurisdiction=case.court.jurisdiction, imposed_on=release_on - dt.timedelta(days=term),
+        starts_on=release_on - dt.timedelta(days=term), term_days=term,
+        imposed_by=case.presiding_authority, recorded_at=clock.now(),
+    )  # fmt: skip
+    return ReleaseDate.objects.create(
+        booking=booking, release_on=release_on, controlling_sentence=sentence,
+        computed_at=clock.now(),
+    )  # fmt: skip
+
+
+def hold_placed(booking: Booking, *, kind: str = HoldKind.WARRANT) -> Hold:
+    return Hold.objects.create(
+        booking=booking, kind=kind, issued_by="Kiri police", reference="W-77",
+        placed_at=clock.now(),
+    )  # fmt: skip
+
+
+def release_prepared(
+    booking: Booking, *, kind: str = ReleaseKind.TIME_SERVED, status: str = ReleaseStatus.PREPARING
+) -> Release:
+    """A release started now; a temporary one is already away until tomorrow."""
+    away = kind == ReleaseKind.FURLOUGH
+    return Release.objects.create(
+        booking=booking, kind=kind, status=status, requested_at=clock.now(),
+        expected_return_at=clock.now() + dt.timedelta(days=1) if away else None,
+    )  # fmt: skip
+
+
+def date_moved(
+    booking: Booking,
+    *,
+    previous_on: dt.date | None,
+    new_on: dt.date | None,
+    cause: str = "credit",
+    detail: str = "10 days earned (kitchen work)",
+) -> ReleaseDateChange:
+    return ReleaseDateChange.objects.create(
+        booking=booking, previous_on=previous_on, new_on=new_on, cause=cause,
+        cause_detail=detail, computed_at=clock.now(),
+    )  # fmt: skip
+
+
+def hearing_set(
+    booking: Booking, *, at: dt.datetime, kind: str = HearingKind.TRIAL, docket: str = "DK-1"
+) -> Hearing:
+    """A hearing of ``booking``'s person, scheduled for ``at``, nobody produced yet."""
+    case = Case.objects.filter(docket_number=docket).first()
+    if case is None:
+        case = case_of(booking, docket=docket)
+        count_on(case)
+    return Hearing.objects.create(
+        case=case, kind=kind, scheduled_at=at, booking=booking, courtroom="Courtroom 1",
+        recorded_at=clock.now(),
     )  # fmt: skip

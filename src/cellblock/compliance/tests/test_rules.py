@@ -14,12 +14,15 @@ from cellblock.compliance.rules import (
     WARNING,
     BreakGlassFact,
     CountSlot,
+    DateChangeFact,
     Facts,
+    HearingFact,
     Held,
     IncidentFact,
     Limits,
     OpenMovement,
     PostFact,
+    ReleaseDue,
     RequestFact,
     RestraintFact,
     ReviewFact,
@@ -69,7 +72,8 @@ def only(alerts: list[rules.Alert], code: str) -> rules.Alert:
 
 
 def test_every_rule_has_a_title_a_source_and_someone_to_act():
-    assert len(rules.RULES) == 22  # 21 rules; meals has a referral and a hunger-strike level
+    # 25 rules; meals has a referral and a hunger-strike level.
+    assert len(rules.RULES) == 26
     for code, rule in rules.RULES.items():
         assert rule.code == code
         assert rule.title
@@ -98,6 +102,9 @@ def test_sources_come_from_the_policy_where_a_policy_number_sets_the_limit():
     assert rules.RULES[rules.REQUEST_OVERDUE].source == "LASD"
     assert "NCCHC J-E-04" in rules.RULES[rules.HEALTH_ASSESSMENT_OVERDUE].source
     assert "HIPAA" in rules.RULES[rules.BREAK_GLASS_ACCESS].source
+    for code in (rules.RELEASE_OVERDUE, rules.RELEASE_EARLY, rules.RELEASE_DATE_UNREVIEWED):
+        assert rules.RULES[code].source == "sentence computation (docs/release-dates.md)"
+    assert rules.RULES[rules.COURT_PRODUCTION_MISSED].source == "local policy (production to court)"
 
 
 def test_a_person_held_by_the_rules_raises_nothing():
@@ -684,6 +691,143 @@ def test_a_break_glass_warns_from_the_minute_it_opens_and_keeps_warning_after_it
 def test_two_openings_of_one_record_are_two_alerts():
     found = rules.evaluate(facts(break_glass=[opening(), opening(key="d2e3")]))
     assert len([a for a in found if a.rule == rules.BREAK_GLASS_ACCESS]) == 2
+
+
+# --- 23, 24. Release dates: overdue and early -----------------------------------------
+
+DUE = ReleaseDue(
+    booking="TST-2026-000001", name="Kakashi Hatake", release_on=TODAY,
+    overdue_from=dt.datetime.combine(TODAY + dt.timedelta(days=1), dt.time(0), tzinfo=dt.UTC),
+    where=CELL,
+)  # fmt: skip
+
+
+def release_alerts(due: ReleaseDue, today: dt.date, code: str) -> list[rules.Alert]:
+    found = rules.evaluate(Facts(now=NOW, today=today, facility="TST", releases=[due]))
+    return [alert for alert in found if alert.rule == code]
+
+
+@pytest.mark.parametrize(("days_after", "alerted"), [(-1, False), (0, False), (1, True), (2, True)])
+def test_held_past_the_release_date_is_a_breach_from_the_day_after(days_after, alerted):
+    found = release_alerts(DUE, TODAY + dt.timedelta(days=days_after), rules.RELEASE_OVERDUE)
+    assert bool(found) is alerted
+    if alerted:
+        alert = found[0]
+        assert (alert.severity, alert.number, alert.limit) == (BREACH, days_after, 0)
+        assert (alert.since, alert.subject) == (DUE.overdue_from, "release_overdue:TST-2026-000001")
+        assert [who.role for who in alert.responsible] == [rules.COMMANDER]
+        assert alert.message == (
+            f"Kakashi Hatake was due for release on {TODAY.isoformat()} and is still held, "
+            f"{days_after} day{'s' if days_after > 1 else ''} past the date, with no hold, "
+            "warrant or pending charge to keep them: release them or record what holds them."
+        )
+
+
+@pytest.mark.parametrize("holding", ["open_hold", "pending_charge", "away"])
+def test_a_hold_a_pending_charge_or_an_absence_means_nobody_is_held_past_the_date(holding):
+    due = replace(DUE, **{holding: True})  # type: ignore[arg-type]
+    assert release_alerts(due, TODAY + dt.timedelta(days=5), rules.RELEASE_OVERDUE) == []
+
+
+PREPARED = replace(DUE, release_key="9f1c", release_requested_at=NOW - dt.timedelta(hours=3))
+
+
+@pytest.mark.parametrize(("days_before", "number"), [(2, 2), (1, 1), (0, None), (-1, None)])
+def test_a_time_served_release_prepared_before_the_date_warns_commander_and_court(
+    days_before, number
+):
+    found = release_alerts(PREPARED, TODAY - dt.timedelta(days=days_before), rules.RELEASE_EARLY)
+    assert [alert.number for alert in found] == ([number] if number else [])
+    if number:
+        alert = found[0]
+        assert (alert.severity, alert.since) == (WARNING, PREPARED.release_requested_at)
+        assert alert.subject == "release_early:TST-2026-000001:9f1c"
+        assert [who.role for who in alert.responsible] == [rules.COMMANDER, rules.COURT]
+        assert "only the commander may release early, with a reason" in alert.message
+
+
+def test_without_a_release_in_preparation_an_early_date_is_nothing():
+    assert release_alerts(DUE, TODAY - dt.timedelta(days=3), rules.RELEASE_EARLY) == []
+
+
+# --- 25. A release date changed, not reviewed ------------------------------------------
+
+
+def change(**kwargs: object) -> DateChangeFact:
+    base = DateChangeFact(
+        key="c0ffee", booking="TST-2026-000001", name="Kakashi Hatake",
+        previous_on=dt.date(2026, 5, 1), new_on=dt.date(2026, 4, 20), cause="rule",
+        cause_detail="STATE v2 (applies from 2026-01-01)", computed_at=NOW, where=CELL,
+    )  # fmt: skip
+    return replace(base, **kwargs)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    ("ago", "days", "text"),
+    [(dt.timedelta(0), 0, "less than a day ago"), (dt.timedelta(days=1) - MINUTE, 0,
+     "less than a day ago"), (dt.timedelta(days=1), 1, "1 day ago"),
+     (dt.timedelta(days=3, hours=5), 3, "3 days ago")],
+)  # fmt: skip
+def test_an_unreviewed_date_change_warns_the_court_counting_whole_days(ago, days, text):
+    found = rules.evaluate(facts(date_changes=[change(computed_at=NOW - ago)]))
+    alert = only(found, rules.RELEASE_DATE_UNREVIEWED)
+    assert (alert.severity, alert.number, alert.since) == (WARNING, days, NOW - ago)
+    assert [who.role for who in alert.responsible] == [rules.COURT, rules.COMMANDER]
+    assert alert.message == (
+        "Kakashi Hatake's release date moved from 2026-05-01 to 2026-04-20 "
+        f"(rule: STATE v2 (applies from 2026-01-01)) {text}; the court must review the change."
+    )
+
+
+def test_a_date_that_appears_or_goes_away_reads_as_no_date():
+    found = rules.evaluate(
+        facts(date_changes=[change(previous_on=None), change(key="beef", new_on=None)])
+    )
+    messages = [alert.message for alert in found]
+    assert any("from no date to 2026-04-20" in message for message in messages)
+    assert any("from 2026-05-01 to no date" in message for message in messages)
+
+
+# --- 26. A missed production to court ---------------------------------------------------
+
+
+def hearing(**kwargs: object) -> HearingFact:
+    base = HearingFact(
+        key="h1", booking="TST-2026-000001", name="Kakashi Hatake", kind="Trial",
+        court="District Court", docket="KON-2026-17", scheduled_at=NOW - dt.timedelta(hours=1),
+        when="2026-03-14 11:00", where=CELL,
+    )  # fmt: skip
+    return replace(base, **kwargs)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    ("late", "minutes"),
+    [(dt.timedelta(minutes=29), None), (dt.timedelta(minutes=30), 30),
+     (dt.timedelta(minutes=31), 31)],
+)  # fmt: skip
+def test_a_production_is_missed_from_the_end_of_its_grace_counting_minutes_late(late, minutes):
+    found = rules.evaluate(facts(hearings=[hearing(scheduled_at=NOW - late)]))
+    hits = [alert for alert in found if alert.rule == rules.COURT_PRODUCTION_MISSED]
+    assert [alert.number for alert in hits] == ([minutes] if minutes else [])
+    if minutes:
+        alert = hits[0]
+        assert (alert.severity, alert.limit) == (BREACH, 30)
+        assert alert.since == NOW - late + dt.timedelta(minutes=30)
+        assert [who.role for who in alert.responsible] == [rules.SUPERVISOR, rules.COMMANDER]
+        assert alert.message == (
+            "Kakashi Hatake has not been produced for the trial at District Court "
+            f"(KON-2026-17) set for 2026-03-14 11:00: {minutes} min late (30 min grace)."
+        )
+
+
+def test_the_production_grace_is_the_facilitys_policy():
+    found = rules.evaluate(
+        facts(
+            hearings=[hearing(scheduled_at=NOW - dt.timedelta(minutes=40))],
+            limits=Limits(court_production_grace_minutes=45),
+        )
+    )
+    assert [alert for alert in found if alert.rule == rules.COURT_PRODUCTION_MISSED] == []
 
 
 # --- All together -------------------------------------------------------------------
