@@ -35,6 +35,7 @@ KONOHA_STAFF: dict[str, tuple[str, ...]] = {
     "anbu_captain": (Role.OFFICER,),
     "iruka": (Role.BOOKING,),
     "ibiki": (Role.CLASSIFICATION,),
+    "shikaku": (Role.COURT,),
     "kurenai": (Role.VISITS,),
 }
 

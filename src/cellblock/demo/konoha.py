@@ -69,6 +69,7 @@ from cellblock.custody.services.movements import movement_return, movement_start
 from cellblock.custody.services.posts import post_assign
 from cellblock.custody.services.restraints import restraint_apply, restraint_check_record
 from cellblock.custody.services.rounds import round_check_record
+from cellblock.demo.konoha_court import court_records
 from cellblock.demo.konoha_medical import medical_records, screen_at_intake
 from cellblock.demo.konoha_visits import visits_and_requests
 from cellblock.facilities import services as fs
@@ -197,6 +198,8 @@ def load_konoha(progress: Callable[[str], None] = lambda _: None) -> Facility:
         progress("visits and requests")
         medical_records(facility)
         progress("medical records")
+        court_records(facility)
+        progress("court and releases")
     return facility
 
 

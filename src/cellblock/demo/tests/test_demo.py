@@ -433,3 +433,49 @@ def test_gato_sleeps_on_a_lower_bunk_by_medical_order(konoha):
     assert gato.flags.filter(
         kind="medical_need", detail="lower-bunk", lifted_at__isnull=True
     ).exists()
+
+
+def test_kakashi_is_sentenced_and_his_release_date_was_reviewed(konoha):
+    from cellblock.court.models import Case, ReleaseDateChange
+
+    kakashi = _booking_of(konoha, "Kakashi")
+    case = Case.objects.get(docket_number="KON-CR-2026-0042")
+    assert (case.person_id, case.presiding_authority) == (
+        kakashi.person_id,
+        "Tsunade, Fifth Hokage",
+    )
+    assert [p.person.full_name for p in case.parties.all()] == ["Sakura Haruno"]
+    kakashi.refresh_from_db()
+    assert kakashi.legal_status == "sentenced"
+    assert kakashi.release_date.release_on is not None
+    assert not ReleaseDateChange.objects.filter(booking=kakashi, reviewed_at__isnull=True)
+
+
+def test_the_release_board_shows_gato_due_today_and_kabuto_held_for_otogakure(konoha):
+    from cellblock.core import clock
+    from cellblock.release.models import ReleaseStepCode
+    from cellblock.release.selectors import release_board
+
+    board = release_board(konoha, clock.now())
+    [gato] = board.due_today
+    assert gato.name.startswith("Gatō")
+    # His checklist is under way: the property is back, the rest to do.
+    assert gato.release is not None
+    done = {s.step for s in gato.release.steps.all() if s.completed_at is not None}
+    assert done == {ReleaseStepCode.PROPERTY_RETURNED}
+    [kabuto] = board.due_soon
+    assert kabuto.name.startswith("Kabuto")
+    assert any("Otogakure" in blocker for blocker in kabuto.blockers)
+    assert not board.overdue
+    # Gatō's corrected sentence moved his date by a day: waiting for the court's review.
+    assert board.changes_unreviewed == 1
+
+
+def test_nobody_brought_naruto_to_his_review_hearing(konoha):
+    from cellblock.compliance.selectors import alerts
+    from cellblock.core import clock
+
+    number = _booking_of(konoha, "Naruto").booking_number
+    missed = [a for a in alerts(konoha, clock.now()) if a.rule == "court_production_missed"]
+    assert [a.booking for a in missed] == [number]
+    assert missed[0].severity == "breach"

@@ -14,7 +14,7 @@ from cellblock.demo.konoha import (
     load_konoha,
 )
 
-STEPS = 8
+STEPS = 9
 
 
 class Command(BaseCommand):
