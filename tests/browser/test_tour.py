@@ -35,7 +35,7 @@ def test_officer_tour(page_as: Any, officer: Any, site: SmallFacility, screensho
     assert nav_labels(page) == [
         "Dashboard", "Roster", "Classification", "Bed board", "Alerts", "Count", "Rounds",
         "Movements", "Meals", "Restraints", "Doors", "Posts", "Incidents", "Visits",
-        "Requests", "Medical", "Facility",
+        "Requests", "Medical", "Court", "Releases", "Facility",
     ]  # fmt: skip
     screenshot(page, "dashboard")
 
@@ -77,6 +77,8 @@ def test_commander_tour(
         "Visits",
         "Requests",
         "Medical",
+        "Court",
+        "Releases",
         "Facility",
         "Staff",
         "Import",

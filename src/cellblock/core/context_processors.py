@@ -30,6 +30,8 @@ NAVIGATION: tuple[tuple[str, str, Perm], ...] = (
     ("Visits", "visits:board", Perm.VISIT_VIEW),
     ("Requests", "requests:inbox", Perm.REQUEST_VIEW),
     ("Medical", "medical:worklist", Perm.MEDICAL_VIEW),
+    ("Court", "court:calendar", Perm.COURT_VIEW),
+    ("Releases", "release:board", Perm.COURT_VIEW),
     ("Facility", "facilities:tree", Perm.FACILITY_VIEW),
     ("Staff", "accounts:staff", Perm.STAFF_VIEW),
     ("Import", "exchange:imports", Perm.RECORDS_IMPORT),

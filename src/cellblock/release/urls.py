@@ -1,5 +1,10 @@
-from django.urls import path  # noqa: F401
+"""Release pages (release/views/): the release-date board and a booking's release page."""
+
+from cellblock.release.views import board, booking
 
 app_name = "release"
 
-urlpatterns: list = []
+urlpatterns = [
+    *board.urlpatterns,
+    *booking.urlpatterns,
+]
