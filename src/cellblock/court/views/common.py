@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
-from typing import Any, cast
+from typing import Any
 
 from django.db.models import Q
 from django.http import HttpRequest, HttpResponse
@@ -21,9 +21,8 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from cellblock.accounts.models import User
 from cellblock.booking.models import OPEN_STATUSES, Booking
 from cellblock.core import clock
-from cellblock.core.access import MISSING_ROLE, user_has_perm
-from cellblock.core.errors import DomainError, NotFound, PermissionDenied
-from cellblock.core.facility_scope import current_facility
+from cellblock.core.errors import DomainError
+from cellblock.core.page_access import can, facility_for, me, require_perm_at  # noqa: F401  (the views import them from here)
 
 # Shared with the visit and medical pages.
 from cellblock.core.page_forms import field_errors as field_errors
@@ -43,7 +42,6 @@ from cellblock.court.sentencing import SentencingError, Term
 from cellblock.facilities.models import Facility
 from cellblock.people.models import Person
 
-NO_FACILITY = "You have no role at any facility."
 BAD_TIME = "is not a date and time (YYYY-MM-DD HH:MM)."
 BAD_DATE = "is not a date (YYYY-MM-DD)."
 BAD_NUMBER = "is not a whole number."
@@ -69,30 +67,6 @@ SENTENCE_TONE: dict[str, str] = {
     SentenceStatus.VACATED: "muted",
     SentenceStatus.DISCHARGED: "ok",
 }
-
-
-def me(request: HttpRequest) -> User:
-    # Only reached behind @requires, so somebody is signed in.
-    return cast(User, request.user)
-
-
-def facility_for(request: HttpRequest, perm: Perm) -> Facility:
-    """The facility the user works at now, if they hold ``perm`` there."""
-    facility = current_facility(request)
-    if facility is None:
-        raise NotFound(NO_FACILITY)
-    require_perm_at(request, perm, facility.pk)
-    return facility
-
-
-def require_perm_at(request: HttpRequest, perm: Perm, facility_id: int) -> None:
-    """The page decorator checks ``perm`` somewhere; a record's facility needs it too."""
-    if not user_has_perm(request.user, perm, facility_id):
-        raise PermissionDenied(MISSING_ROLE.format(perm=perm.value), code="missing_role")
-
-
-def can(request: HttpRequest, perm: Perm, facility_id: int) -> bool:
-    return user_has_perm(request.user, perm, facility_id)
 
 
 def is_htmx(request: HttpRequest) -> bool:

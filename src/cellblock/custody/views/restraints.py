@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
-from typing import Any, cast
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from django import forms
@@ -27,9 +27,9 @@ from cellblock.booking.models import OPEN_STATUSES, Booking
 from cellblock.booking.selectors import booking_get_for_user
 from cellblock.classification.selectors import policy_of
 from cellblock.core import clock
-from cellblock.core.access import MISSING_ROLE, requires, user_has_perm
-from cellblock.core.errors import DomainError, NotFound, PermissionDenied, ValidationFailed
-from cellblock.core.facility_scope import current_facility
+from cellblock.core.access import requires
+from cellblock.core.errors import DomainError, NotFound, ValidationFailed
+from cellblock.core.page_access import facility_for, me
 from cellblock.core.roles import Perm
 from cellblock.custody.models import RestraintKind, RestraintPurpose
 from cellblock.custody.selectors.access import member_of, staff_holding
@@ -49,7 +49,6 @@ from cellblock.custody.services.restraints import (
 from cellblock.facilities.models import Facility
 from cellblock.medical.selectors.care import care_alerts_in_force
 
-NO_FACILITY = "You have no role at any facility."
 APPLIED = "{kind} on {person}: the first check is due at {due}."
 CHECKED = "Check recorded for {person}: the next is due at {due}."
 APPROVED = "{side} side of the extension approved for {person}."
@@ -70,21 +69,6 @@ DATETIME_LOCAL = "%Y-%m-%dT%H:%M"
 
 
 # --- Helpers shared with the access pages -------------------------------------------------
-
-
-def me(request: HttpRequest) -> User:
-    # Only reached behind @requires.
-    return cast(User, request.user)
-
-
-def facility_for(request: HttpRequest, perm: Perm) -> Facility:
-    """The facility chosen in the switcher, if the user holds ``perm`` there."""
-    facility = current_facility(request)
-    if facility is None:
-        raise NotFound(NO_FACILITY)
-    if not user_has_perm(request.user, perm, facility.pk):
-        raise PermissionDenied(MISSING_ROLE.format(perm=perm.value), code="missing_role")
-    return facility
 
 
 def fragment(response: HttpResponse) -> HttpResponse:

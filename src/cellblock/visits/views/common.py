@@ -4,28 +4,23 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
-from typing import Any, cast
+from typing import Any
 
 from django.http import HttpRequest, HttpResponse
 from django.utils.cache import patch_vary_headers
 from django.utils.http import url_has_allowed_host_and_scheme
 
-from cellblock.accounts.models import User
-from cellblock.core.access import MISSING_ROLE, user_has_perm
-from cellblock.core.errors import DomainError, NotFound, PermissionDenied
-from cellblock.core.facility_scope import current_facility
+from cellblock.core.errors import DomainError
+from cellblock.core.page_access import facility_for, me, require_perm_at  # noqa: F401  (the views import them from here)
 
 # Shared with the medical pages; imported from here by the visit views.
 from cellblock.core.page_forms import field_errors as field_errors
 from cellblock.core.page_forms import local_value as local_value
 from cellblock.core.page_forms import parse_local as parse_local
 from cellblock.core.page_forms import posted as posted
-from cellblock.core.roles import Perm
-from cellblock.facilities.models import Facility
 from cellblock.visits import rules
 from cellblock.visits.models import VisitStatus
 
-NO_FACILITY = "You have no role at any facility."
 BAD_TIME = "is not a date and time (YYYY-MM-DD HH:MM)."
 BAD_DATE = "is not a date (YYYY-MM-DD)."
 # The tone of each status on the page (a colour, always with the status in words).
@@ -39,26 +34,6 @@ STATUS_TONE: dict[str, str] = {
     VisitStatus.CANCELLED: "muted",
     VisitStatus.NO_SHOW: "muted",
 }
-
-
-def me(request: HttpRequest) -> User:
-    return cast(User, request.user)
-
-
-def facility_for(request: HttpRequest, perm: Perm) -> Facility:
-    """The facility the user works at now, if they hold ``perm`` there."""
-    facility = current_facility(request)
-    if facility is None:
-        raise NotFound(NO_FACILITY)
-    if not user_has_perm(request.user, perm, facility.pk):
-        raise PermissionDenied(MISSING_ROLE.format(perm=perm.value), code="missing_role")
-    return facility
-
-
-def require_perm_at(request: HttpRequest, perm: Perm, facility_id: int) -> None:
-    """The page decorator checks ``perm`` somewhere; a record's facility needs it too."""
-    if not user_has_perm(request.user, perm, facility_id):
-        raise PermissionDenied(MISSING_ROLE.format(perm=perm.value), code="missing_role")
 
 
 def is_htmx(request: HttpRequest) -> bool:
