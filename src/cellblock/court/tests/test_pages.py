@@ -36,6 +36,7 @@ from cellblock.court.services.holds import hold_place
 from cellblock.court.services.verdicts import SentenceData, VerdictData, verdict_record
 from cellblock.court.tests.court_support import DOCKET, NOW
 from cellblock.custody.models import Movement
+from cellblock.people.models import Person
 
 pytestmark = pytest.mark.django_db
 
@@ -280,6 +281,54 @@ def test_the_court_clerk_opens_a_case_with_typed_counts(
     assert response.url == case_url(case)
     assert case.person == kakashi
     assert [c.statute for c in case.charges.all()] == ["KON 12"]
+
+
+def _new_person_case(court, docket: str, **extra: str) -> dict[str, str]:
+    return {
+        "court": str(court.court.public_id), "docket_number": docket,
+        "presiding_authority": "Tsunade, Fifth Hokage", "rows": "1",
+        "statute-1": "KON 12", "description-1": "Endangering a minor", "severity-1": "felony",
+        "new_given_name": "Kakashi", "new_family_name": "Hatake",
+        "new_date_of_birth": "1996-09-15", "new_sex": "male", **extra,
+    }  # fmt: skip
+
+
+def test_the_clerk_records_a_person_never_booked_with_the_case(
+    clock, court, court_clerk, client_for
+):
+    response = client_for(court_clerk).post(NEW_CASE, _new_person_case(court, "KON-CR-0003"))
+    assert response.status_code == 302
+    case = Case.objects.get(docket_number="KON-CR-0003")
+    assert (case.person.full_name, case.person.date_of_birth) == (
+        "Kakashi Hatake", dt.date(1996, 9, 15),
+    )  # fmt: skip
+
+
+def test_a_new_person_who_may_be_on_record_is_refused_until_confirmed(
+    clock, court, person, court_clerk, client_for
+):
+    on_record = person()
+    client = client_for(court_clerk)
+    refused = client.post(NEW_CASE, _new_person_case(court, "KON-CR-0004"))
+    assert refused.status_code == 400
+    assert "1 person on record may be this person" in text(refused)
+    # The one on record is offered in the search results, and nothing was written.
+    assert "Kakashi Hatake" in text(refused)
+    assert not Case.objects.filter(docket_number="KON-CR-0004").exists()
+    confirmed = client.post(
+        NEW_CASE, _new_person_case(court, "KON-CR-0004", confirm_new_person="1")
+    )
+    assert confirmed.status_code == 302
+    assert Case.objects.get(docket_number="KON-CR-0004").person.pk != on_record.pk
+
+
+def test_a_refused_case_records_no_new_person(clock, court, court_clerk, client_for):
+    before = Person.objects.count()
+    refused = client_for(court_clerk).post(
+        NEW_CASE, _new_person_case(court, "", new_date_of_birth="1996-09-15")
+    )
+    assert refused.status_code == 400
+    assert Person.objects.count() == before
 
 
 def test_a_case_opened_from_a_profile_takes_the_booking_charges(

@@ -12,11 +12,13 @@ hearing, add a count or a party.
 
 from __future__ import annotations
 
+import datetime as dt
 import uuid
 from dataclasses import dataclass
 from typing import Any
 
 from django.contrib import messages
+from django.db import transaction
 from django.db.models import Count, OuterRef, Q, Subquery, Sum
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -73,13 +75,21 @@ from cellblock.court.views.common import (
     term_text,
 )
 from cellblock.custody.models import Destination, Movement
+from cellblock.people.models import Person, Sex
+from cellblock.people.selectors import person_matches
+from cellblock.people.services import person_create
 
 OPENED = "Case {docket} opened against {person}."
 SCHEDULED = "{kind} scheduled for {when}."
 CONCLUDED = "Hearing recorded as {status}."
 CHARGE_ADDED = "Count {number} added: {statute}."
 PARTY_ADDED = "{person} added as {role}."
-CHOOSE_PERSON = "choose the person from the search results."
+CHOOSE_PERSON = "choose the person from the search results, or record a new person."
+NEW_PERSON_BIRTH = "must be a date (YYYY-MM-DD)."
+MAYBE_ON_RECORD = (
+    "{count} {people} on record may be this person: choose from the search results, or "
+    'tick "Record a new person anyway".'
+)
 CHOOSE_COURT = "choose the court."
 CHOOSE_PRESIDING = "choose the presiding officer from the staff here, or leave it empty."
 CHOOSE_PARTY = "choose the person from the search results."
@@ -203,6 +213,7 @@ def _new_case_context(
         "searched": bool(search),
         "charge_rows": _charge_rows(form, rows),
         "severities": ChargeSeverity.choices,
+        "sexes": Sex.choices,
         "can_record": True,
     }
 
@@ -244,20 +255,44 @@ def case_new(request: HttpRequest) -> HttpResponse:
     if court is None:
         problems.fields["court"] = CHOOSE_COURT
     person = person_on_record(facility, form.get("person", "")) if form.get("person") else None
-    if person is None:
+    new_person = person is None and bool(
+        form.get("new_given_name", "").strip() or form.get("new_family_name", "").strip()
+    )
+    born = None
+    if new_person and form.get("new_date_of_birth"):
+        try:
+            born = dt.date.fromisoformat(form["new_date_of_birth"])
+        except ValueError:
+            problems.fields["new_date_of_birth"] = NEW_PERSON_BIRTH
+    if person is None and not new_person:
         problems.fields["person"] = CHOOSE_PERSON
+    elif (
+        new_person
+        and not form.get("confirm_new_person")
+        and "new_date_of_birth" not in (problems.fields)
+    ):
+        # The same check as intake: a person on record is chosen, not recorded twice.
+        matches = person_matches(
+            agency_ids={facility.agency_id}, given_name=form.get("new_given_name", ""),
+            family_name=form.get("new_family_name", ""), date_of_birth=born,
+        )  # fmt: skip
+        if matches:
+            problems.fields["person"] = MAYBE_ON_RECORD.format(
+                count=len(matches), people="person" if len(matches) == 1 else "people"
+            )
+            form = {**form, "person_q": form.get("new_family_name") or form["new_given_name"]}
     presiding_user = None
     if form.get("presiding_user"):
         presiding_user = staff_named(staff_at(facility), form["presiding_user"])
         if presiding_user is None:
             problems.fields["presiding_user"] = CHOOSE_PRESIDING
-    if problems or court is None or person is None:
+    if problems or court is None or (person is None and not new_person):
         context = _new_case_context(
             request, form=form, errors=problems.fields, refused=problems.error().message,
             picked=picked,
         )  # fmt: skip
         return fragment(render(request, NEW_CASE_PAGE, context, status=400))
-    booking = open_booking_of(person)
+    booking = open_booking_of(person) if person is not None else None
     charges = [
         CaseChargeData(
             statute=charge.statute, description=charge.description, severity=charge.severity,
@@ -272,20 +307,32 @@ def case_new(request: HttpRequest) -> HttpResponse:
         if row.statute or row.description
     ]
     try:
-        case = case_open(
-            actor=me(request), facility=facility, court=court,
-            docket_number=form.get("docket_number", ""), person=person,
-            presiding_authority=form.get("presiding_authority", ""),
-            presiding_user=presiding_user, charges=charges, note=form.get("note", ""),
-        )  # fmt: skip
+        # A new person is recorded with the case or not at all.
+        with transaction.atomic():
+            charged = person or _person_recorded(request, form, born)
+            case = case_open(
+                actor=me(request), facility=facility, court=court,
+                docket_number=form.get("docket_number", ""), person=charged,
+                presiding_authority=form.get("presiding_authority", ""),
+                presiding_user=presiding_user, charges=charges, note=form.get("note", ""),
+            )  # fmt: skip
     except DomainError as exc:
         context = _new_case_context(
             request, form=form, errors=field_errors(exc), refused=problem_text(exc),
             picked=picked,
         )  # fmt: skip
         return fragment(render(request, NEW_CASE_PAGE, context, status=exc.status))
-    messages.success(request, OPENED.format(docket=case.docket_number, person=person.full_name))
+    messages.success(request, OPENED.format(docket=case.docket_number, person=charged.full_name))
     return redirect(case_url(case))
+
+
+def _person_recorded(request: HttpRequest, form: dict[str, str], born: dt.date | None) -> Person:
+    """The person charged, not on record yet (the duplicate check has been made)."""
+    return person_create(
+        actor=me(request), facility=facility_for(request, Perm.COURT_RECORD),
+        given_name=form.get("new_given_name", ""), family_name=form.get("new_family_name", ""),
+        date_of_birth=born, sex=form.get("new_sex") or Sex.UNKNOWN,
+    )  # fmt: skip
 
 
 @require_GET
