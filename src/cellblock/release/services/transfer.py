@@ -25,7 +25,7 @@ from cellblock.booking.services import (
     booking_transition,
 )
 from cellblock.classification.carry_over import flags_carry_over
-from cellblock.court.models import CaseCharge, Hold
+from cellblock.court.models import CaseCharge, Hearing, HearingStatus, Hold
 from cellblock.court.services.release_dates import release_date_recompute
 from cellblock.medical.services.carry_over import care_alerts_carry_over
 from cellblock.release.models import Release
@@ -81,6 +81,7 @@ def transfer_complete(*, actor: User, release: Release, emergency_reason: str = 
     flags_carry_over(actor=actor, source=booking, target=received)
     care_alerts_carry_over(actor=actor, source=booking, target=received)
     _holds_follow(actor=actor, source=booking, target=received)
+    _hearings_follow(actor=actor, source=booking, target=received)
     _counts_follow(actor=actor, sent=sent, target=received)
     release_date_recompute(
         actor=actor, booking=received, cause="transfer",
@@ -100,6 +101,24 @@ def _holds_follow(*, actor: User, source: Booking, target: Booking) -> None:
             actor=actor, action="hold.transfer", obj=hold, facility=target.facility,
             changes={"booking": [source.booking_number, target.booking_number],
                      "kind": hold.kind, "reference": hold.reference},
+        )  # fmt: skip
+
+
+def _hearings_follow(*, actor: User, source: Booking, target: Booking) -> None:
+    """Hearings still to come produce the person from the receiving facility now.
+
+    The missed-production alert reads the hearing's booking: left on the closed
+    booking here, a hearing nobody produced them for would alert nowhere.
+    """
+    for hearing in Hearing.objects.select_for_update(of=("self",)).filter(
+        booking=source, status=HearingStatus.SCHEDULED, production__isnull=True
+    ):
+        hearing.booking = target
+        hearing.save(update_fields=["booking"])
+        audit_record(
+            actor=actor, action="hearing.transfer", obj=hearing, facility=target.facility,
+            changes={"booking": [source.booking_number, target.booking_number],
+                     "scheduled_at": hearing.scheduled_at},
         )  # fmt: skip
 
 

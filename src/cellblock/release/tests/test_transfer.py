@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 import pytest
 
 from cellblock.audit.models import AuditEvent
 from cellblock.booking.models import BookingStatus, IntakeStep
 from cellblock.classification.models import Flag
 from cellblock.classification.services import flag_set
+from cellblock.core import clock
 from cellblock.core.errors import ValidationFailed
-from cellblock.court.models import CaseCharge, Hold, ReleaseDate, SentenceStatus
+from cellblock.court.models import CaseCharge, Hearing, Hold, ReleaseDate, SentenceStatus
+from cellblock.court.services.hearings import hearing_schedule
 from cellblock.custody.selectors.counts import live_count
 from cellblock.facilities import services as facility_services
 from cellblock.medical.models import CareAlert
@@ -35,6 +39,10 @@ def transferred(site, other_site, kakashi, commander, supervisor, officer, medic
     care_alert_set(actor=medic, booking=kakashi, kind="monitor_meals", instruction="Log meals")
     sentence = sentenced(kakashi, release_on=TODAY.replace(month=8))
     detainer = warrant(kakashi, reference="D-12")
+    hearing_schedule(
+        actor=commander, case=sentence.case, kind="review",
+        scheduled_at=clock.now() + dt.timedelta(days=3),
+    )  # fmt: skip
     release = releases.release_start(
         actor=supervisor, booking=kakashi, kind="transfer", to_facility=other_site.facility,
         authority="Transfer order 2026-14",
@@ -95,6 +103,9 @@ def test_holds_counts_and_sentences_go_with_the_person(kakashi, transferred):
     sentence.refresh_from_db()
     assert sentence.status == SentenceStatus.ACTIVE
     assert ReleaseDate.objects.get(booking=received).release_on is not None
+    # His review hearing produces him from the receiving facility now.
+    [review] = Hearing.objects.filter(case=sentence.case)
+    assert review.booking == received
 
 
 def test_every_carry_over_is_in_the_audit_trail_with_its_actor(kakashi, supervisor, transferred):
