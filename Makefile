@@ -61,7 +61,7 @@ define pytest_sqlite
 	mkdir -p var $(ARTIFACTS)
 	@echo "==> pytest on SQLite"
 	CELLBLOCK_DATABASE_URL=$(SQLITE_TEST_URL) $(PYTEST) \
-		--junitxml=$(ARTIFACTS)/junit-sqlite.xml $(PYTEST_ARGS)
+		--durations=15 --junitxml=$(ARTIFACTS)/junit-sqlite.xml $(PYTEST_ARGS)
 endef
 
 define pytest_postgres
@@ -70,7 +70,7 @@ define pytest_postgres
 	url="$$(bash scripts/ensure-postgres)"; \
 	echo "CELLBLOCK_DATABASE_URL=$$url"; \
 	CELLBLOCK_DATABASE_URL="$$url" $(PYTEST) \
-		--junitxml=$(ARTIFACTS)/junit-postgres.xml $(PYTEST_ARGS)
+		--durations=15 --junitxml=$(ARTIFACTS)/junit-postgres.xml $(PYTEST_ARGS)
 endef
 
 # The two databases run side by side (one core each); each run's output is kept in
