@@ -27,7 +27,7 @@ from cellblock.core.roles import Perm
 from cellblock.court.models import CaseCharge, CaseStatus, Hold, Verdict
 from cellblock.court.services.release_dates import unreviewed_changes
 from cellblock.facilities.models import Facility
-from cellblock.release.models import Release, ReleaseKind, ReleaseStatus
+from cellblock.release.models import OPEN_RELEASE_STATUSES, Release, ReleaseKind, ReleaseStatus
 from cellblock.release.services.checklist import blockers_for, local_today
 
 # Who may read releases and the board: everyone who sees court records.
@@ -63,15 +63,6 @@ def release_get_for_user(user: User, public_id: str | uuid.UUID) -> Release:
 def releases_of_booking(booking: Booking) -> list[Release]:
     """Every release of ``booking``, newest first."""
     return list(with_details(Release.objects.filter(booking=booking)))
-
-
-def open_release_of(booking: Booking) -> Release | None:
-    """The release in hand for ``booking`` (in preparation, or the person away on it)."""
-    return with_details(
-        Release.objects.filter(
-            booking=booking, status__in=(ReleaseStatus.PREPARING, ReleaseStatus.AWAY)
-        )
-    ).first()
 
 
 # --- The board ----------------------------------------------------------------------------
@@ -162,7 +153,7 @@ def release_board(facility: Facility, now: dt.datetime) -> ReleaseBoard:
     in_hand = list(
         Release.objects.filter(
             booking__facility_id=facility.pk, booking__status__in=OPEN_STATUSES,
-            status__in=(ReleaseStatus.PREPARING, ReleaseStatus.AWAY),
+            status__in=OPEN_RELEASE_STATUSES,
         )
         .annotate(
             current_bed=FilteredRelation(

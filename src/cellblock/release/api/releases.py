@@ -32,7 +32,13 @@ from cellblock.court.services.release_dates import release_date_of
 from cellblock.facilities.models import Facility
 from cellblock.release import selectors as reads
 from cellblock.release.api import router
-from cellblock.release.models import Release, ReleaseKind, ReleaseStatus, ReleaseStepCode
+from cellblock.release.models import (
+    OPEN_RELEASE_STATUSES,
+    Release,
+    ReleaseKind,
+    ReleaseStatus,
+    ReleaseStepCode,
+)
 from cellblock.release.services import checklist, releases, steps
 
 NO_SUCH_FACILITY = "no facility {id} in {agency}: a transfer stays within the agency."
@@ -168,7 +174,7 @@ def facility_ref(facility: Facility | None) -> FacilityRef | None:
 
 def release_out(release: Release) -> ReleaseOut:
     booking = release.booking
-    in_hand = release.status in (ReleaseStatus.PREPARING, ReleaseStatus.AWAY)
+    in_hand = release.status in OPEN_RELEASE_STATUSES
     if in_hand:
         current = release_date_of(booking)
         release_on = current.release_on if current is not None else None

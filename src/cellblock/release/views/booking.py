@@ -194,9 +194,7 @@ def _context(
         "visits_waiting": visits_to_cancel(release).count() if preparing and release else 0,
         "can_start": Perm.BOOKING_RELEASE in perms
         and booking.status == BookingStatus.IN_CUSTODY
-        and (
-            release is None or release.status not in (ReleaseStatus.PREPARING, ReleaseStatus.AWAY)
-        ),
+        and (release is None or release.status not in OPEN_RELEASE_STATUSES),
         "can_process": Perm.RELEASE_PROCESS in perms and preparing,
         "can_clinical": Perm.CLINICAL_RECORD in perms and preparing,
         "can_complete": Perm.BOOKING_RELEASE in perms and preparing,
