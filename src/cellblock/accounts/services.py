@@ -29,6 +29,9 @@ TOKEN_PREFIX = "cbk_"  # noqa: S105  (marks our tokens; not a secret)
 
 
 def _require_admin_of(actor: User, facility: Facility) -> None:
+    # An installation administrator (superuser) names a new facility's first administrator.
+    if actor.is_superuser:
+        return
     if Perm.STAFF_MANAGE not in actor.perms_at(facility.pk):
         raise PermissionDenied(
             f"Managing staff at {facility.name} needs the administrator or commander role.",

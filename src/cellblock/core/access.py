@@ -30,6 +30,9 @@ if TYPE_CHECKING:
 
 PUBLIC = "public"
 SIGNED_IN = "signed-in"
+# API operations for installation superusers only (``cellblock createsuperuser``):
+# creating agencies and facilities, which no facility role can do.
+INSTALLATION = "installation"
 
 ViewFunc = TypeVar("ViewFunc", bound=Callable[..., HttpResponseBase])
 
@@ -37,6 +40,10 @@ MISSING_ROLE = "Your roles do not allow this: it needs the {perm} permission."
 UNDECLARED = "This operation does not declare the permission it needs, so it is refused."
 _PERM_VALUES = frozenset(perm.value for perm in Perm)
 
+NOT_INSTALLATION_ADMIN = (
+    "Only an installation administrator (a superuser) may do this: "
+    "agencies and facilities are created for the whole installation."
+)
 CSRF_FAILED = "CSRF check failed: send the X-CSRFToken header with session requests."
 
 
@@ -92,8 +99,9 @@ class ApiRequires(AuthBase):
     Returns ``None`` (401) when nobody is signed in and raises 403 for a user
     whose roles lack the permission.  Session callers must pass the CSRF check
     on unsafe methods; token callers carry no cookie, so CSRF does not apply.
-    Anything but a ``Perm`` or ``SIGNED_IN`` (the API's "undeclared" default)
-    refuses every caller.
+    ``INSTALLATION`` admits superusers only.  Anything but a ``Perm``,
+    ``SIGNED_IN`` or ``INSTALLATION`` (the API's "undeclared" default) refuses
+    every caller.
     """
 
     openapi_type = "http"
@@ -111,6 +119,10 @@ class ApiRequires(AuthBase):
             return None
         perm = self.required_permission
         if perm == SIGNED_IN:
+            return user
+        if perm == INSTALLATION:
+            if not user.is_superuser:
+                raise PermissionDenied(NOT_INSTALLATION_ADMIN, code="installation_only")
             return user
         if not isinstance(perm, Perm):
             raise PermissionDenied(UNDECLARED, code="undeclared_access")
@@ -147,6 +159,10 @@ def api_signed_in() -> ApiRequires:
     return ApiRequires(SIGNED_IN)
 
 
+def api_installation() -> ApiRequires:
+    return ApiRequires(INSTALLATION)
+
+
 # --- Every URL declares its access ------------------------------------------
 
 # Namespaces whose views guard themselves another way: the Django admin lets
@@ -169,6 +185,8 @@ class Endpoint:
     @property
     def declared(self) -> bool:
         allowed: set[Perm | str] = {*Perm, SIGNED_IN}
+        if self.is_api:
+            allowed.add(INSTALLATION)
         if not self.is_api:
             allowed.add(PUBLIC)
         return self.permission in allowed

@@ -5,17 +5,20 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
+from django.db import transaction
 from django.http import HttpRequest
 from ninja import Router, Schema, Status
 from pydantic import Field
 
 from cellblock.accounts.models import User
-from cellblock.core.access import acting_user, api_requires
+from cellblock.accounts.services import staff_create
+from cellblock.core.access import acting_user, api_installation, api_requires
 from cellblock.core.errors import NotFound
-from cellblock.core.roles import Perm
+from cellblock.core.roles import Perm, Role
 from cellblock.facilities import selectors, services
 from cellblock.facilities.models import (
     AgeGroup,
+    Agency,
     FacilityPolicy,
     FeatureStatus,
     HousingUnit,
@@ -138,6 +141,32 @@ class CreatedOut(Schema):
     id: uuid.UUID
 
 
+class AgencyIn(Schema):
+    code: str = Field(min_length=1, max_length=20)
+    name: str = Field(min_length=1, max_length=200)
+
+
+class AdministratorIn(Schema):
+    username: str = Field(min_length=1, max_length=150)
+    full_name: str = Field(min_length=1, max_length=200)
+    password: str = Field(min_length=1, max_length=128)
+    email: str = Field(default="", max_length=254)
+
+
+class FacilityIn(Schema):
+    agency: uuid.UUID
+    code: str = Field(min_length=1, max_length=20)
+    name: str = Field(min_length=1, max_length=200)
+    timezone: str = Field(default="UTC", max_length=64)
+    serves_adults: bool = True
+    policy: dict[str, int | bool] = Field(
+        default_factory=dict, description="Policy numbers that differ from the defaults."
+    )
+    administrator: AdministratorIn = Field(
+        description="The facility's first administrator, who then configures it and its staff."
+    )
+
+
 # --- conversions -------------------------------------------------------------
 
 
@@ -221,6 +250,33 @@ def _unit_for(user: User, public_id: uuid.UUID) -> HousingUnit:
 @router.get("/", response=list[FacilityOut], auth=api_requires(Perm.FACILITY_VIEW))
 def list_facilities(request: HttpRequest) -> list[FacilityOut]:
     return [_facility_out(f) for f in selectors.facilities_for_user(acting_user(request))]
+
+
+@router.post("/agencies", response={201: CreatedOut}, auth=api_installation())
+def create_agency(request: HttpRequest, payload: AgencyIn) -> Status[CreatedOut]:
+    agency = services.agency_create(actor=acting_user(request), **payload.dict())
+    return Status(201, CreatedOut(id=agency.public_id))
+
+
+@router.post("/", response={201: FacilityOut}, auth=api_installation())
+def create_facility(request: HttpRequest, payload: FacilityIn) -> Status[FacilityOut]:
+    """A new facility and its first administrator, all or nothing."""
+    user = acting_user(request)
+    agency = Agency.objects.filter(public_id=payload.agency).first()
+    if agency is None:
+        raise NotFound(f"No agency with id {payload.agency}.")
+    admin = payload.administrator
+    with transaction.atomic():
+        facility = services.facility_create(
+            actor=user, agency=agency, code=payload.code, name=payload.name,
+            timezone=payload.timezone, serves_adults=payload.serves_adults,
+            policy=payload.policy,
+        )  # fmt: skip
+        staff_create(
+            actor=user, facility=facility, username=admin.username, full_name=admin.full_name,
+            password=admin.password, email=admin.email, roles=[Role.ADMIN.value],
+        )  # fmt: skip
+    return Status(201, _facility_out(facility))
 
 
 @router.get("/{facility_id}/tree", response=TreeOut, auth=api_requires(Perm.FACILITY_VIEW))

@@ -98,6 +98,12 @@ def facility_create(
     _validated(facility)
     if timezone not in available_timezones():
         raise ValidationFailed.for_fields({"timezone": [f"'{timezone}' is not a known time zone."]})
+    settings = {f.name for f in FacilityPolicy._meta.fields} - {"id", "facility"}
+    unknown = sorted(set(policy or {}) - settings)
+    if unknown:
+        raise ValidationFailed.for_fields(
+            {"policy": [f"'{name}' is not a policy setting." for name in unknown]}
+        )
     with transaction.atomic():
         facility.save()
         policy_record = FacilityPolicy(facility=facility, **(policy or {}))

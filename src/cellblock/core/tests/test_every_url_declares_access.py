@@ -22,6 +22,7 @@ from ninja.security import APIKeyHeader
 
 from cellblock.api import api
 from cellblock.core.access import (
+    INSTALLATION,
     PUBLIC,
     SIGNED_IN,
     UNDECLARED,
@@ -134,7 +135,7 @@ def test_the_walk_reaches_pages_in_every_app_and_every_api_operation():
 
 
 def test_every_api_operation_declares_a_real_permission_or_signed_in():
-    allowed = {*Perm, SIGNED_IN}
+    allowed = {*Perm, SIGNED_IN, INSTALLATION}
     for prefix, router in api_routers():
         for op_path, path_view in router.path_operations.items():
             for operation in path_view.operations:
