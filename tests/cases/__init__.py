@@ -1,23 +1,24 @@
 """The case files of SCENARIOS.md replayed through the public JSON API.
 
-Shared here: a Konoha Prison in miniature (built through the facility services,
-as an administrator would configure it) and the staff of the stories, and the
-small helpers every replay uses to speak to the API as one of them.
+Shared here: a Konoha Prison in miniature, set up from an empty database through
+the API as a new installation is, the staff of the stories, and the small
+helpers every replay uses to speak to the API as one of them.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import io
+import os
 from dataclasses import dataclass
 from typing import Any
 
+from django.core.management import call_command
 from django.test import Client
 
 from cellblock.accounts.models import User
-from cellblock.conftest import make_staff
+from cellblock.conftest import PASSWORD
 from cellblock.core.roles import Role
-from cellblock.custody.services.access import zone_access_set
-from cellblock.facilities import services as facility_services
 from cellblock.facilities.models import Bed, Cell, Facility, GuardPost, Zone
 from cellblock.medical.screening import CLEAR_ANSWERS
 
@@ -37,6 +38,7 @@ KONOHA_STAFF: dict[str, tuple[str, ...]] = {
     "ibiki": (Role.CLASSIFICATION,),
     "shikaku": (Role.COURT,),
     "kurenai": (Role.VISITS,),
+    "homura": (Role.AUDITOR,),
 }
 
 
@@ -53,55 +55,88 @@ class MiniKonoha:
         return self.cells[cell].beds.order_by("code").first()  # type: ignore[return-value]
 
 
+# The installation's first superuser, created with ``cellblock createsuperuser``.
+ROOT = "root"
+ROOT_PASSWORD = "installation-root-pass-9"
+
+
 def build_mini_konoha() -> MiniKonoha:
-    """Konoha Prison in miniature: the main corridor, the end cell and the dark lower level."""
-    agency = facility_services.agency_create(actor=None, code="KONOHA", name="Konohagakure")
-    facility = facility_services.facility_create(
-        actor=None, agency=agency, code="KON", name="Konoha Prison", timezone="Asia/Tokyo",
-        policy={"visit_length_minutes": 20},
+    """Konoha Prison in miniature, set up from an empty database through the public API.
+
+    As a new installation is: ``cellblock createsuperuser`` makes the installation
+    administrator, who opens the agency and the facility with its first
+    administrator; the Konoha records office then configures the main corridor,
+    the end cell and the dark lower level, and signs up the staff of the stories.
+    """
+    os.environ["DJANGO_SUPERUSER_PASSWORD"] = ROOT_PASSWORD
+    call_command(
+        "createsuperuser", "--noinput", username=ROOT, email="root@konoha.example",
+        full_name="Installation administrator", stdout=io.StringIO(),
     )  # fmt: skip
-    main = facility_services.zone_create(
-        actor=None, facility=facility, code="MAIN", name="Main cell block"
-    )
+    installer = as_staff(User.objects.get(username=ROOT))
+    agency = ok(post(installer, "/api/facilities/agencies",
+                     {"code": "KONOHA", "name": "Konohagakure"}), 201)  # fmt: skip
+    facility = ok(
+        post(installer, "/api/facilities/", {
+            "agency": agency["id"], "code": "KON", "name": "Konoha Prison",
+            "timezone": "Asia/Tokyo", "policy": {"visit_length_minutes": 20},
+            "administrator": {"username": "konoha_admin", "full_name": "Konoha Records Office",
+                              "password": PASSWORD},
+        }),
+        201,
+    )  # fmt: skip
+    office = as_staff(User.objects.get(username="konoha_admin"))
+    here = f"/api/facilities/{facility['id']}"
+
+    def create(path: str, payload: dict[str, Any]) -> str:
+        return str(ok(post(office, path, payload), 201)["id"])
+
+    main = create(f"{here}/zones", {"code": "MAIN", "name": "Main cell block"})
     # Custody staff walk the main block; anyone else (a medic) goes into a cell on a grant.
-    zone_access_set(actor=None, zone=main, roles=MAIN_BLOCK_ROLES)
-    lower = facility_services.zone_create(
-        actor=None, facility=facility, code="LOWER", name="Mountain Prison lower level",
-        restricted=True,
-    )  # fmt: skip
-    corridor = facility_services.unit_create(
-        actor=None, zone=main, code="MC", name="Main corridor", security_rating="maximum"
-    )
-    end = facility_services.unit_create(
-        actor=None, zone=main, code="HS", name="End of the corridor", security_rating="special"
-    )
-    isolation = facility_services.unit_create(
-        actor=None, zone=lower, code="ISO", name="Isolation", security_rating="special",
-        restrictive_housing=True,
-    )  # fmt: skip
-    cells = {
-        "MC-01": facility_services.cell_create(
-            actor=None, unit=corridor, code="MC-01", beds=2,
-            features=["chakra-suppression", "lighting"],
-        ),
-        "HS-01": facility_services.cell_create(
-            actor=None, unit=end, code="HS-01", beds=1,
-            features=["chakra-suppression", "lighting", "observation"],
-        ),
+    ok(put(office, f"/api/custody/zones/{main}/access",
+           {"roles": [str(role) for role in MAIN_BLOCK_ROLES]}))  # fmt: skip
+    lower = create(f"{here}/zones", {"code": "LOWER", "name": "Mountain Prison lower level",
+                                     "restricted": True})  # fmt: skip
+    corridor = create(f"/api/facilities/zones/{main}/units", {
+        "code": "MC", "name": "Main corridor", "security_rating": "maximum",
+    })  # fmt: skip
+    end = create(f"/api/facilities/zones/{main}/units", {
+        "code": "HS", "name": "End of the corridor", "security_rating": "special",
+    })  # fmt: skip
+    isolation = create(f"/api/facilities/zones/{lower}/units", {
+        "code": "ISO", "name": "Isolation", "security_rating": "special",
+        "restrictive_housing": True,
+    })  # fmt: skip
+    cell_ids = {
+        "MC-01": create(f"/api/facilities/units/{corridor}/cells", {
+            "code": "MC-01", "beds": 2, "features": ["chakra-suppression", "lighting"],
+        }),
+        "HS-01": create(f"/api/facilities/units/{end}/cells", {
+            "code": "HS-01", "beds": 1,
+            "features": ["chakra-suppression", "lighting", "observation"],
+        }),
         # Behind an iron door, deep underground: there is no light in it.
-        "ISO-1": facility_services.cell_create(
-            actor=None, unit=isolation, code="ISO-1", beds=1, features=["iron-door"]
-        ),
+        "ISO-1": create(f"/api/facilities/units/{isolation}/cells",
+                        {"code": "ISO-1", "beds": 1, "features": ["iron-door"]}),
     }  # fmt: skip
-    end_post = facility_services.post_create(
-        actor=None, facility=facility, code="END", name="End-of-corridor door post",
-        required_officers=2, cell=cells["HS-01"],
-    )  # fmt: skip
-    staff = {
-        username: make_staff(username, facility, *roles) for username, roles in KONOHA_STAFF.items()
-    }
+    end_post = create(f"{here}/posts", {
+        "code": "END", "name": "End-of-corridor door post", "required_officers": 2,
+        "cell": cell_ids["HS-01"],
+    })  # fmt: skip
+    for username, roles in KONOHA_STAFF.items():
+        ok(post(office, "/api/accounts/staff", {
+            "facility": facility["id"], "username": username,
+            "full_name": username.replace("_", " ").title(), "password": PASSWORD,
+            "roles": [str(role) for role in roles],
+        }), 201)  # fmt: skip
+    # The story's records, looked up by the ids the API gave.
     return MiniKonoha(
-        facility=facility, main=main, lower=lower, cells=cells, end_post=end_post, staff=staff
+        facility=Facility.objects.get(public_id=facility["id"]),
+        main=Zone.objects.get(public_id=main),
+        lower=Zone.objects.get(public_id=lower),
+        cells={code: Cell.objects.get(public_id=pk) for code, pk in cell_ids.items()},
+        end_post=GuardPost.objects.get(public_id=end_post),
+        staff={user.username: user for user in User.objects.filter(username__in=KONOHA_STAFF)},
     )
 
 
@@ -193,3 +228,21 @@ def house_by_override(konoha: MiniKonoha, number: str, cell: str, why: str) -> N
         201,
     )
     assert moved["status"] == "moved"
+
+
+def audit_events(konoha: MiniKonoha, **filters: str) -> list[dict[str, Any]]:
+    """Homura, the council's auditor, reads the audit trail (newest first)."""
+    query = "&".join(f"{key}={value}" for key, value in filters.items())
+    return ok(as_staff(konoha.staff["homura"]).get(f"/api/audit/events?limit=1000&{query}"))  # type: ignore[no-any-return]
+
+
+def audit_chain_verifies(konoha: MiniKonoha) -> dict[str, Any]:
+    """The chain is whole, as the auditor's API and ``cellblock audit verify`` both say."""
+    verdict = ok(post(as_staff(konoha.staff["homura"]), "/api/audit/verify"))
+    assert verdict["ok"], verdict
+    printed = io.StringIO()
+    call_command("audit", "verify", stdout=printed)
+    assert printed.getvalue().startswith(f"audit chain OK: {verdict['checked']} events"), (
+        printed.getvalue()
+    )
+    return verdict  # type: ignore[no-any-return]
