@@ -69,6 +69,7 @@ from cellblock.custody.services.movements import movement_return, movement_start
 from cellblock.custody.services.posts import post_assign
 from cellblock.custody.services.restraints import restraint_apply, restraint_check_record
 from cellblock.custody.services.rounds import round_check_record
+from cellblock.demo.ages import born_aged
 from cellblock.demo.konoha_court import court_records
 from cellblock.demo.konoha_medical import medical_records, screen_at_intake
 from cellblock.demo.konoha_visits import visits_and_requests
@@ -76,6 +77,8 @@ from cellblock.facilities import services as fs
 from cellblock.facilities.models import Agency, Bed, Cell, Facility, GuardPost, HousingUnit, Zone
 from cellblock.housing.models import BedAssignment
 from cellblock.housing.services import bed_assign
+from cellblock.incidents.models import Incident, IncidentKind
+from cellblock.incidents.services import incident_report
 from cellblock.people.models import PersonIdentifier
 from cellblock.people.services import person_create
 
@@ -132,6 +135,11 @@ CELLS: tuple[DemoCell, ...] = (
         DemoCell("MC", f"MC-{n:02d}", f"Corridor cell {n}", 2, ("chakra-suppression", "lighting"))
         for n in range(1, 9)
     ),
+    # Round the corner from the main corridor: where a man whose bars give way goes.
+    *(
+        DemoCell("MW", f"MW-{n:02d}", f"West cell {n}", 2, ("chakra-suppression", "lighting"))
+        for n in range(1, 3)
+    ),
     DemoCell(
         "HS", "HS-01", "End-of-corridor cell", 1,
         ("chakra-suppression", "lighting", "observation", "single-occupancy"),
@@ -173,6 +181,7 @@ def load_konoha(progress: Callable[[str], None] = lambda _: None) -> Facility:
         )  # fmt: skip
         units = {
             "MC": _unit(main, "MC", "Main corridor", security_rating="maximum"),
+            "MW": _unit(main, "MW", "West corridor", security_rating="maximum"),
             "HS": _unit(
                 main, "HS", "End of the corridor (high security)", security_rating="special"
             ),
@@ -279,7 +288,9 @@ class DemoHeld:
     registry: str  # village registry number: how a reload finds them again
     given_name: str
     family_name: str
-    born: dt.date
+    # The age the case files give, and how long ago the last birthday was: the date of
+    # birth follows from the day the demo loads, so the ages hold whenever it does.
+    born: tuple[int, int]  # (age, days since the last birthday)
     sex: str
     days_ago: int
     charge: tuple[str, str, str]  # statute, description, severity
@@ -315,7 +326,7 @@ HELD: tuple[DemoHeld, ...] = (
         "KN-0010-1010",
         "Naruto",
         "Uzumaki",
-        dt.date(2016, 10, 10),
+        (10, 100),
         "male",
         90,
         ("KPC 187/664", "Attempted killing of villagers with the fox's chakra", "felony"),
@@ -332,7 +343,7 @@ HELD: tuple[DemoHeld, ...] = (
         "KN-0016-0723",
         "Sasuke",
         "Uchiha",
-        dt.date(2010, 7, 23),
+        (16, 40),
         "male",
         12,
         ("KPC 187/664", "Attempted murder of Sakura Haruno", "felony"),
@@ -356,7 +367,7 @@ HELD: tuple[DemoHeld, ...] = (
         "KN-0031-0412",
         "Mizuki",
         "",
-        dt.date(1995, 4, 12),
+        (31, 150),
         "male",
         40,
         ("KPC 484", "Theft of the Scroll of Seals", "felony"),
@@ -370,7 +381,7 @@ HELD: tuple[DemoHeld, ...] = (
         "KN-0029-0228",
         "Kabuto",
         "Yakushi",
-        dt.date(1997, 2, 28),
+        (29, 200),
         "male",
         21,
         ("KPC 793", "Espionage for a foreign village", "felony"),
@@ -387,7 +398,7 @@ HELD: tuple[DemoHeld, ...] = (
         "KN-0052-0903",
         "Gatō",
         "",
-        dt.date(1974, 9, 3),
+        (52, 80),
         "male",
         6,
         ("KPC 470", "Fraud and extortion in the Land of Waves", "misdemeanour"),
@@ -401,7 +412,7 @@ HELD: tuple[DemoHeld, ...] = (
         "KN-0030-0915",
         "Kakashi",
         "Hatake",
-        dt.date(1996, 9, 15),
+        (30, 60),
         "male",
         1,
         ("KPC 3-12", "Offence against a minor (verdict: guilty)", "felony"),
@@ -422,7 +433,7 @@ HELD: tuple[DemoHeld, ...] = (
         "KN-0017-1104",
         "Kin",
         "Tsuchi",
-        dt.date(2009, 11, 4),
+        (17, 20),
         "female",
         2,
         ("KPC 242", "Assault during the chūnin exams", "misdemeanour"),
@@ -455,7 +466,7 @@ def _book(facility: Facility, held: DemoHeld) -> Booking | None:
     classifier = User.objects.get(username="ibiki")
     person = person_create(
         actor=clerk, facility=facility, given_name=held.given_name,
-        family_name=held.family_name, date_of_birth=held.born, sex=held.sex,
+        family_name=held.family_name, date_of_birth=born_aged(*held.born), sex=held.sex,
         identifiers={"village_registry": held.registry},
     )  # fmt: skip
     statute, description, severity = held.charge
@@ -586,6 +597,8 @@ def _shift_in_progress(facility: Facility) -> None:
     if "Sasuke" in held:
         _wrists_bound(held["Sasuke"], now, staff)
         _lunch_missed(held["Sasuke"], now, staff)
+    if "Kakashi" in held:
+        _dents_a_bar(held["Kakashi"], staff)
     _daily_routine(facility, now, staff)
     _rounds_of_the_main_block(facility, now, staff)
 
@@ -680,6 +693,26 @@ def _lunch_missed(sasuke: Booking, now: dt.datetime, staff: dict[str, User]) -> 
     )  # fmt: skip
 
 
+def _dents_a_bar(kakashi: Booking, staff: dict[str, User]) -> None:
+    """Case file 1, step 6: talking with Tsunade, he dents a chakra-suppression bar.
+
+    The incident marks the bars of his cell compromised, so the cell is no longer
+    lawful for him: the bed board lists him to re-house, with the beds it proposes.
+    """
+    if Incident.objects.filter(people=kakashi, kind=IncidentKind.PROPERTY_DAMAGE).exists():
+        return
+    bed = BedAssignment.objects.get(booking=kakashi, ended_at__isnull=True).bed
+    incident_report(
+        actor=staff["tsunade"], facility=kakashi.facility, kind=IncidentKind.PROPERTY_DAMAGE,
+        narrative=(
+            "While speaking with the Hokage at his cell door, he gripped a bar and dented it: "
+            "the chakra-suppression seal on the bar is broken."
+        ),
+        occurred_at=kakashi.booked_at + dt.timedelta(hours=4), cell=bed.cell,
+        people=[kakashi], damaged_feature="chakra-suppression",
+    )  # fmt: skip
+
+
 def _daily_routine(facility: Facility, now: dt.datetime, staff: dict[str, User]) -> None:
     """Yesterday's and today's yard and work for the main block: nobody there is in solitary.
 
@@ -730,6 +763,17 @@ def _rounds_of_the_main_block(facility: Facility, now: dt.datetime, staff: dict[
             round_check_record(
                 actor=staff[username], booking=booking, status=CheckStatus.SEEN_WELL, at=moment
             )
+
+
+def demo_time_line(facility: Facility) -> str:
+    """The moment the case files are set around: now, when the commander's shift begins."""
+    local = clock.local(clock.now(), facility.timezone)
+    return (
+        f"Demo time: {local:%A %d %B %Y, %H:%M} in Konoha ({facility.timezone}). "
+        "Naruto has been in the dark for 90 days; Sakura treats Sasuke in his cell tonight; "
+        "Kakashi, sentenced yesterday, has dented his bars, and Sakura visits him tomorrow "
+        "at noon."
+    )
 
 
 def demo_logins() -> list[tuple[str, str, str]]:

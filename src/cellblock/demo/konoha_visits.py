@@ -26,6 +26,7 @@ from cellblock.classification.models import (
 from cellblock.classification.services import protective_order_create
 from cellblock.core import clock
 from cellblock.custody.schedule import at_local, local_date
+from cellblock.demo.ages import born_aged
 from cellblock.facilities.models import Facility
 from cellblock.people.models import Person
 from cellblock.requests.models import FiledVia, InmateRequest, RequestKind
@@ -81,8 +82,8 @@ def visits_and_requests(facility: Facility) -> None:
     }
     rooms = _rooms(facility, staff["tsunade"])
     desk = staff["kurenai"]
-    sakura = _visitor(facility, desk, "Sakura", "Haruno", dt.date(2010, 3, 28), "female", "KV-0328")
-    ino = _visitor(facility, desk, "Ino", "Yamanaka", dt.date(2009, 9, 23), "female", "KV-0923")
+    sakura = _visitor(facility, desk, "Sakura", "Haruno", born_aged(16, 240), "female", "KV-0328")
+    ino = _visitor(facility, desk, "Ino", "Yamanaka", born_aged(17, 60), "female", "KV-0923")
     inoichi = _visitor(
         facility, desk, "Inoichi", "Yamanaka", dt.date(1985, 5, 2), "male", "KV-0502"
     )

@@ -193,6 +193,8 @@ def test_the_classification_queue_shows_narutos_late_prea_reassessment_and_kins_
 
 def test_the_juveniles_in_konohas_adult_units_raise_housing_alerts(konoha):
     from cellblock.housing.rules import (
+        CONTAINMENT_MISSING,
+        CUSTODY_ABOVE_RATING,
         JUVENILE_IN_ADULT_UNIT,
         JUVENILE_WITH_ADULTS,
         RESTRICTIVE_HOUSING_UNAUTHORISED,
@@ -211,9 +213,50 @@ def test_the_juveniles_in_konohas_adult_units_raise_housing_alerts(konoha):
     }
     # And Naruto sits in restrictive housing that nobody authorised.
     assert ("Naruto", RESTRICTIVE_HOUSING_UNAUTHORISED) in alerts
+    # Kakashi's dented bars rechecked the corridor: his cell no longer contains him, and
+    # Kin, classified after she was housed, is above the corridor's rating.
+    assert ("Kakashi", CONTAINMENT_MISSING) in alerts
+    assert ("Kin", CUSTODY_ABOVE_RATING) in alerts
     assert {code for _, code in alerts} == {
-        JUVENILE_IN_ADULT_UNIT, JUVENILE_WITH_ADULTS, RESTRICTIVE_HOUSING_UNAUTHORISED
+        JUVENILE_IN_ADULT_UNIT, JUVENILE_WITH_ADULTS, RESTRICTIVE_HOUSING_UNAUTHORISED,
+        CONTAINMENT_MISSING, CUSTODY_ABOVE_RATING,
     }  # fmt: skip
+
+
+def test_kakashi_dented_a_bar_and_the_bed_board_proposes_the_west_corridor(konoha):
+    from cellblock.booking.models import Booking
+    from cellblock.housing.recommend import bed_recommendations
+    from cellblock.incidents.models import Incident, IncidentKind
+
+    kakashi = Booking.objects.get(facility=konoha, person__given_name="Kakashi")
+    incident = Incident.objects.get(people=kakashi)
+    assert incident.kind == IncidentKind.PROPERTY_DAMAGE
+    assert incident.reported_by.username == "tsunade"
+    cell = kakashi.bed_assignments.get(ended_at__isnull=True).bed.cell
+    assert cell.features.get(tag="chakra-suppression").status == FeatureStatus.COMPROMISED
+    proposed = bed_recommendations(kakashi, limit=3)
+    assert proposed
+    assert {bed.bed.cell.unit.code for bed in proposed} == {"MW"}
+    assert "Working chakra-suppression, as the containment need asks." in proposed[0].reasons
+
+
+def test_the_ages_are_those_of_the_case_files_whenever_the_demo_loads(konoha):
+    from cellblock.booking.models import Booking
+    from cellblock.core import clock
+
+    today = clock.now().date()
+    ages = {}
+    for booking in Booking.objects.filter(facility=konoha).select_related("person"):
+        born = booking.person.date_of_birth
+        ages[booking.person.given_name] = (
+            today.year - born.year - ((today.month, today.day) < (born.month, born.day))
+        )
+        # Booked at the same age: no birthday fell between the booking and today.
+        booked = booking.booked_at.date()
+        assert ages[booking.person.given_name] == booked.year - born.year - (
+            (booked.month, booked.day) < (born.month, born.day)
+        )
+    assert (ages["Naruto"], ages["Sasuke"], ages["Kakashi"]) == (10, 16, 30)
 
 
 # --- The shift in progress: case files 2 and 3 as the demo opens ------------------------

@@ -20,3 +20,6 @@ def test_the_demo_command_prints_the_logins(capsys):
     out = capsys.readouterr().out
     assert "tsunade" in out
     assert DEMO_PASSWORD in out
+    # The moment the case files are set around, on Konoha's clock.
+    assert "Demo time: " in out
+    assert "(Asia/Tokyo)" in out

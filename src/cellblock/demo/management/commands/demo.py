@@ -10,6 +10,7 @@ from cellblock.demo.konoha import (
     DEMO_PASSWORD,
     any_facility_exists,
     demo_logins,
+    demo_time_line,
     konoha_loaded,
     load_konoha,
 )
@@ -41,9 +42,10 @@ class Command(BaseCommand):
                 self.stdout.write(f"\r[{bar}] {done}/{STEPS} {step:<20}", ending="")
                 self.stdout.flush()
 
-            load_konoha(progress)
+            facility = load_konoha(progress)
             self.stdout.write("")
             self.stdout.write(self.style.SUCCESS("Konoha Prison is loaded."))
+            self.stdout.write(demo_time_line(facility))
         self._print_logins()
 
     def _print_logins(self) -> None:
