@@ -349,12 +349,18 @@ def charge_remove(*, actor: User | None, charge: Charge, reason: str) -> None:
 
 
 def intake_step_complete(
-    *, actor: User | None, booking: Booking, step: str, note: str = ""
+    *,
+    actor: User | None,
+    booking: Booking,
+    step: str,
+    note: str = "",
+    at: dt.datetime | None = None,
 ) -> IntakeStep:
     """Mark a checklist step done.  Called by the step's owner inside its own transaction.
 
     Completing a step twice keeps the first completion: the checklist records
-    when the step was first satisfied.
+    when the step was first satisfied.  ``at`` is when that was, for a fact
+    its owner records afterwards (already checked by the owner); now by default.
     """
     with transaction.atomic():
         row = IntakeStep.objects.select_for_update().filter(booking=booking, step=step).first()
@@ -364,7 +370,7 @@ def intake_step_complete(
             row = IntakeStep.objects.select_for_update().get(booking=booking, step=step)
         if row.completed_at is not None:
             return row
-        row.completed_at = clock.now()
+        row.completed_at = at or clock.now()
         row.completed_by = actor
         row.note = note[:500]
         row.save(update_fields=["completed_at", "completed_by", "note"])

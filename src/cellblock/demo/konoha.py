@@ -500,6 +500,8 @@ def _book(facility: Facility, held: DemoHeld) -> Booking | None:
             actor=User.objects.get(username="tsunade") if held.housing_override else classifier,
             booking=booking, bed=bed, reason="Demo population",
             override_reason=held.housing_override,
+            # Housed the hour they were booked, not the moment the demo loads.
+            at=booking.booked_at + dt.timedelta(minutes=20),
         )  # fmt: skip
     booking.refresh_from_db()
     booking = bs.booking_transition(actor=clerk, booking=booking, to=BookingStatus.IN_CUSTODY)

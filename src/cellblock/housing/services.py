@@ -14,7 +14,7 @@ from cellblock.booking.models import OPEN_STATUSES, Booking, IntakeStepCode
 from cellblock.booking.selectors import steps_due_before_housing
 from cellblock.booking.services import intake_step_complete
 from cellblock.core import clock
-from cellblock.core.errors import Conflict, PermissionDenied
+from cellblock.core.errors import Conflict, PermissionDenied, ValidationFailed
 from cellblock.core.roles import Perm
 from cellblock.custody.freeze import movement_freeze_check
 from cellblock.facilities.models import Bed, Cell, Facility
@@ -64,8 +64,12 @@ def bed_assign(
     override_reason: str = "",
     permission: Perm = Perm.HOUSING_ASSIGN,
     emergency_reason: str = "",
+    at: dt.datetime | None = None,
 ) -> BedAssignment:
     """House ``booking`` in ``bed``, ending its current assignment if it has one.
+
+    ``at`` records a placement made earlier (a late entry, the demo's history):
+    never in the future, never before the booking or the current placement.
 
     The rule book decides: a hard violation refuses the move (409
     ``housing_rule``, every violation in ``extra``), unless the commander
@@ -138,7 +142,7 @@ def bed_assign(
                 code="intake_before_housing",
                 extra={"steps": missing},
             )
-        now = clock.now()
+        now = _placement_moment(at, locked, current)
         verdict = placement_verdict(locked, bed, now)
         if verdict.hard and not override_reason:
             raise Conflict(
@@ -165,8 +169,9 @@ def bed_assign(
                 f"Bed {bed.cell}/{bed} was taken a moment ago.", code="bed_occupied"
             ) from error
         intake_step_complete(
-            actor=actor, booking=locked, step=IntakeStepCode.HOUSING, note=f"{bed.cell}/{bed}"
-        )
+            actor=actor, booking=locked, step=IntakeStepCode.HOUSING, note=f"{bed.cell}/{bed}",
+            at=now,
+        )  # fmt: skip
         # The move clears the alerts it ends; an overridden placement keeps its alerts.
         housing_recheck(actor=actor, bookings=[locked], cause=f"moved to {bed.cell}/{bed}")
         audit_record(
@@ -183,6 +188,22 @@ def bed_assign(
             },
         )  # fmt: skip
     return assignment
+
+
+def _placement_moment(
+    at: dt.datetime | None, booking: Booking, current: BedAssignment | None
+) -> dt.datetime:
+    """When the placement happened: now, or an earlier moment the record allows."""
+    now = clock.now()
+    if at is None:
+        return now
+    if at > now:
+        raise ValidationFailed.for_fields({"at": ["must not be in the future."]})
+    if at < booking.booked_at:
+        raise ValidationFailed.for_fields({"at": ["must not be before the booking."]})
+    if current is not None and at < current.started_at:
+        raise ValidationFailed.for_fields({"at": ["must not be before the placement it ends."]})
+    return at
 
 
 MOVED_OR_CLEARED = "No longer applies: {cause}."

@@ -231,6 +231,7 @@ def test_kakashi_dented_a_bar_and_the_bed_board_proposes_the_west_corridor(konoh
     kakashi = Booking.objects.get(facility=konoha, person__given_name="Kakashi")
     incident = Incident.objects.get(people=kakashi)
     assert incident.kind == IncidentKind.PROPERTY_DAMAGE
+    assert incident.reported_by is not None
     assert incident.reported_by.username == "tsunade"
     cell = kakashi.bed_assignments.get(ended_at__isnull=True).bed.cell
     assert cell.features.get(tag="chakra-suppression").status == FeatureStatus.COMPROMISED
@@ -248,6 +249,7 @@ def test_the_ages_are_those_of_the_case_files_whenever_the_demo_loads(konoha):
     ages = {}
     for booking in Booking.objects.filter(facility=konoha).select_related("person"):
         born = booking.person.date_of_birth
+        assert born is not None
         ages[booking.person.given_name] = (
             today.year - born.year - ((today.month, today.day) < (born.month, born.day))
         )

@@ -500,3 +500,36 @@ def test_moving_the_cellmate_of_a_single_celled_person_away_clears_both_alerts(
     bed_assign(actor=supervisor, booking=newcomer, bed=_bed(site.cells[1]))
 
     assert (_alerts(newcomer), _alerts(loner)) == ([], [])
+
+
+def test_a_placement_recorded_afterwards_keeps_its_moment_and_completes_the_intake_step_then(
+    site, supervisor, clock
+):
+    from cellblock.booking.models import IntakeStep, IntakeStepCode
+
+    booking = _booking(site)
+    clock.move_to(NOW + dt.timedelta(hours=3))
+    housed_at = NOW + dt.timedelta(minutes=20)
+    placed = bed_assign(actor=supervisor, booking=booking, bed=_bed(site.cells[0]), at=housed_at)
+    assert placed.started_at == housed_at
+    step = IntakeStep.objects.get(booking=booking, step=IntakeStepCode.HOUSING)
+    assert step.completed_at == housed_at
+
+
+@pytest.mark.parametrize(
+    ("moment", "rule"),
+    [
+        (NOW + dt.timedelta(minutes=1), "must not be in the future."),
+        (NOW - dt.timedelta(days=1), "must not be before the booking."),
+    ],
+)
+def test_a_placement_cannot_be_dated_in_the_future_or_before_the_booking(
+    site, supervisor, moment, rule
+):
+    from cellblock.core.errors import ValidationFailed
+
+    booking = _booking(site)
+    with pytest.raises(ValidationFailed) as refused:
+        bed_assign(actor=supervisor, booking=booking, bed=_bed(site.cells[0]), at=moment)
+    assert refused.value.extra["fields"] == {"at": [rule]}
+    assert not BedAssignment.objects.filter(booking=booking).exists()
