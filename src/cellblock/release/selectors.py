@@ -4,9 +4,10 @@ The board answers, for one facility and one moment: who is due out today,
 who is due within the policy's days, who is held past their date (overdue:
 the commander's red alert), which releases for time served are being
 prepared before the date (early: refused without the commander's override),
-who is away on a furlough or an assignment, and how many recomputed release
-dates wait for review.  It costs the same few queries whatever the number of
-people (``BOARD_QUERIES``).
+which other releases are being prepared (an assignment, bail, a transfer:
+under way, whatever the date), who is away on a furlough or an assignment,
+and how many recomputed release dates wait for review.  It costs the same
+few queries whatever the number of people (``BOARD_QUERIES``).
 """
 
 from __future__ import annotations
@@ -95,6 +96,7 @@ class ReleaseBoard:
     due_soon: list[BoardRow] = field(default_factory=list)
     overdue: list[BoardRow] = field(default_factory=list)
     early: list[BoardRow] = field(default_factory=list)
+    under_way: list[BoardRow] = field(default_factory=list)
     away: list[BoardRow] = field(default_factory=list)
     changes_unreviewed: int = 0
 
@@ -189,6 +191,7 @@ def release_board(facility: Facility, now: dt.datetime) -> ReleaseBoard:
     due_soon: list[BoardRow] = []
     overdue: list[BoardRow] = []
     early: list[BoardRow] = []
+    under_way: list[BoardRow] = []
     away: list[BoardRow] = []
     away_ids = {r.booking_id for r in in_hand if r.status == ReleaseStatus.AWAY}
     for booking in dated:
@@ -205,6 +208,7 @@ def release_board(facility: Facility, now: dt.datetime) -> ReleaseBoard:
             due_today.append(row(booking, release_on, days))
         else:
             due_soon.append(row(booking, release_on, days))
+    dated_ids = {booking.pk for booking in dated}
     for release in in_hand:
         booking = release.booking
         release_date = getattr(booking, "release_date", None)
@@ -219,10 +223,15 @@ def release_board(facility: Facility, now: dt.datetime) -> ReleaseBoard:
             and release_on > today
         ):
             early.append(row(booking, release_on, (release_on - today).days))
+        elif booking.pk not in dated_ids:
+            # Not due by date, yet leaving: the other releases staff are preparing.
+            days = (release_on - today).days if release_on is not None else None
+            under_way.append(row(booking, release_on, days))
     early.sort(key=lambda r: (r.release_on or today, r.name))
     away.sort(key=lambda r: (r.due_back is None, r.due_back or now, r.name))
     return ReleaseBoard(
         facility=facility, at=now, today=today, due_soon_days=policy.release_due_soon_days,
-        due_today=due_today, due_soon=due_soon, overdue=overdue, early=early, away=away,
+        due_today=due_today, due_soon=due_soon, overdue=overdue, early=early,
+        under_way=under_way, away=away,
         changes_unreviewed=unreviewed_changes(facility).count(),
     )  # fmt: skip

@@ -51,6 +51,9 @@ class BoardOut(Schema):
     due_soon: list[BoardRowOut]
     overdue: list[BoardRowOut] = Field(description="Held past the date: the commander's alert")
     early: list[BoardRowOut] = Field(description="Releases prepared before the date")
+    under_way: list[BoardRowOut] = Field(
+        description="Other releases being prepared (assignment, bail, transfer ...), any date"
+    )
     away: list[BoardRowOut]
     changes_unreviewed: int
 
@@ -83,5 +86,6 @@ def release_board(request: HttpRequest, facility: uuid.UUID | None = None) -> Bo
         due_today=[row_out(r) for r in board.due_today],
         due_soon=[row_out(r) for r in board.due_soon],
         overdue=[row_out(r) for r in board.overdue], early=[row_out(r) for r in board.early],
+        under_way=[row_out(r) for r in board.under_way],
         away=[row_out(r) for r in board.away], changes_unreviewed=board.changes_unreviewed,
     )  # fmt: skip

@@ -112,6 +112,22 @@ def test_a_release_for_time_served_prepared_before_the_date_is_early(
     assert on_the_day.due_today[0].release == release
 
 
+def test_a_release_to_an_assignment_long_before_the_date_is_under_way_not_early(
+    site, clock, kakashi, commander
+):
+    dated(kakashi, TODAY + dt.timedelta(days=500))
+    release = releases.release_start(
+        actor=commander, booking=kakashi, kind="assignment", assignment_rank="S",
+        reason="A mission beyond S-rank",
+    )  # fmt: skip
+
+    board = _board(site)
+
+    assert board.early == []
+    assert _numbers(board.under_way) == [("Kakashi Hatake", 500)]
+    assert board.under_way[0].release == release
+
+
 def test_someone_away_on_a_furlough_is_listed_with_the_return_not_as_overdue(
     site, clock, kakashi, supervisor, officer, medic
 ):

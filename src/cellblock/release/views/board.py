@@ -76,6 +76,7 @@ def board(request: HttpRequest) -> HttpResponse:
             "due_today": _lines(found.due_today),
             "due_soon": _lines(found.due_soon),
             "early": _lines(found.early),
+            "under_way": _lines(found.under_way),
             "away": _lines(found.away),
         },
         "tones": RELEASE_TONE,
