@@ -55,6 +55,19 @@ def test_the_board_counts_down_to_the_next_check_and_turns_red_when_late(
     assert "no authority: emergency" in row
 
 
+def test_restraints_left_on_for_days_read_in_days_with_the_day_they_were_applied(
+    sasuke, officer, client_for, clock
+):
+    bindings = _bind(officer, sasuke)
+    clock.shift(dt.timedelta(days=3, minutes=5))
+    row = _row(client_for(officer).get(PAGE).content.decode(), bindings)
+    assert "On for <strong>3 days</strong>" in row
+    # The first check fell due 15 minutes after they were applied.
+    assert "Overdue 2 days 23 h</span>" in row
+    applied = bindings.applied_at.astimezone(dt.UTC)
+    assert f"Applied {applied:%-d %b %H:%M} by" in row
+
+
 def test_check_done_is_one_click_and_the_board_comes_back(sasuke, officer, client_for, clock):
     bindings = _bind(officer, sasuke)
     clock.shift(dt.timedelta(minutes=16))
