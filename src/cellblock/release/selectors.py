@@ -225,8 +225,8 @@ def release_board(facility: Facility, now: dt.datetime) -> ReleaseBoard:
             early.append(row(booking, release_on, (release_on - today).days))
         elif booking.pk not in dated_ids:
             # Not due by date, yet leaving: the other releases staff are preparing.
-            days = (release_on - today).days if release_on is not None else None
-            under_way.append(row(booking, release_on, days))
+            to_date = (release_on - today).days if release_on is not None else None
+            under_way.append(row(booking, release_on, to_date))
     early.sort(key=lambda r: (r.release_on or today, r.name))
     away.sort(key=lambda r: (r.due_back is None, r.due_back or now, r.name))
     return ReleaseBoard(
